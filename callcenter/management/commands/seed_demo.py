@@ -1,0 +1,31 @@
+"""python manage.py seed_demo: demo users per role (and, as apps land, their demo data). Idempotent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from callcenter.services import DEMO_PASSWORD, demo_users_seed, roles_sync
+
+
+class Command(BaseCommand):
+    help = "Load demo users for every role and demo data; running it again changes nothing."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--allow-insecure",
+            action="store_true",
+            help=f"Seed even with DEBUG off (demo users have the password '{DEMO_PASSWORD}').",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["allow_insecure"]:
+            raise CommandError(
+                f"Demo users have the password '{DEMO_PASSWORD}'; with DEBUG off this looks like "
+                "production. Pass --allow-insecure if this really is a demo."
+            )
+        roles_sync()
+        users = demo_users_seed()
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} demo users."))

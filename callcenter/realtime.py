@@ -1,0 +1,27 @@
+"""Channels group names (the only place they are built) and pushing messages to them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+
+def user_group(user_id: int) -> str:
+    """Every socket of one user joins this group: personal pushes (screen pops, alerts)."""
+    return f"user.{user_id}"
+
+
+def _event(payload: dict[str, Any]) -> dict[str, Any]:
+    # "push" names the handler method on AuthenticatedJsonConsumer.
+    return {"type": "push", "payload": payload}
+
+
+async def group_push_async(group: str, payload: dict[str, Any]) -> None:
+    await get_channel_layer().group_send(group, _event(payload))
+
+
+def group_push(group: str, payload: dict[str, Any]) -> None:
+    """Send `payload` to every socket in `group`; from sync code (views, tasks, services)."""
+    async_to_sync(group_push_async)(group, payload)

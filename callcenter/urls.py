@@ -1,0 +1,47 @@
+"""Root URLs: one include per app; pages first, APIs under /api/."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from callcenter import apis, views
+
+console_patterns = (
+    [
+        path("", views.console_home, name="home"),
+        path("users/", views.console_users, name="users"),
+        path("users/<int:user_id>/", views.console_user_edit, name="user_edit"),
+    ],
+    "console",
+)
+
+api_patterns = [
+    path("me/", apis.MeApi.as_view(), name="api-me"),
+    path("me/preferences/", apis.MePreferencesApi.as_view(), name="api-me-preferences"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/preferences/", views.preferences, name="preferences"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", views.healthz, name="healthz"),
+    path("console/", include(console_patterns)),
+    path("desktop/", include("agents.urls")),
+    path("qa/", include("qa.urls")),
+    path("", include("kpi.urls")),
+    path("api/", include(api_patterns)),
+    path("django-admin/", admin.site.urls),
+]
+
+handler403 = "callcenter.views.error_403"
+handler404 = "callcenter.views.error_404"
+handler500 = "callcenter.views.error_500"

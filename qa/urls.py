@@ -1,0 +1,8 @@
+from django.urls import path
+
+from qa import views
+
+app_name = "qa"
+urlpatterns = [
+    path("", views.queue, name="queue"),
+]

@@ -1,0 +1,37 @@
+"""Personas shared by every test: alice and bob (agents), sam (supervisor), quinn (QA), ada (admin)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.callcenter.factories import UserFactory
+
+
+@pytest.fixture
+def agent(db):
+    return UserFactory(username="alice", first_name="Alice", roles=["agent"])
+
+
+@pytest.fixture
+def other_agent(db):
+    return UserFactory(username="bob", first_name="Bob", roles=["agent"])
+
+
+@pytest.fixture
+def supervisor(db):
+    return UserFactory(username="sam", first_name="Sam", roles=["supervisor"])
+
+
+@pytest.fixture
+def qa(db):
+    return UserFactory(username="quinn", first_name="Quinn", roles=["qa"])
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(username="ada", first_name="Ada", roles=["admin"])
+
+
+@pytest.fixture
+def personas(agent, supervisor, qa, admin):
+    return {"agent": agent, "supervisor": supervisor, "qa": qa, "admin": admin}
