@@ -7,6 +7,15 @@ import pytest
 from tests.callcenter.factories import UserFactory
 
 
+def pytest_collection_modifyitems(items):
+    """Browser tests go last: Playwright keeps an event loop in the main thread until the session ends,
+    which would break the asyncio tests (websockets) that come after it."""
+    for item in items:
+        if "tests/browser/" in str(item.path):
+            item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: "tests/browser/" in str(item.path))
+
+
 @pytest.fixture
 def agent(db):
     return UserFactory(username="alice", first_name="Alice", roles=["agent"])

@@ -17,8 +17,11 @@ PRINT_SETTINGS = (
 )
 
 
+SCRUBBED = {"DATABASE_URL", "REDIS_URL", "DEBUG", "HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def _env(**overrides: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "HTTPS"}}
+    base = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
     base["DJANGO_SETTINGS_MODULE"] = "callcenter.settings"
     base.update(overrides)
     return base
