@@ -12,7 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from callcenter.models import Heartbeat
-from callcenter.roles import NAVIGATION, ROLE_HOME_ORDER, ROLE_HOME_URL_NAME, ROLE_PERMISSIONS, Role
+from callcenter.roles import (
+    NAVIGATION,
+    ROLE_HOME_ORDER,
+    ROLE_HOME_URL_NAME,
+    ROLE_LABELS,
+    ROLE_PERMISSIONS,
+    Role,
+)
 
 User = get_user_model()
 
@@ -66,12 +73,13 @@ def user_list_with_roles() -> QuerySet:
     return User.objects.order_by("username").prefetch_related(Prefetch("groups", queryset=role_groups))
 
 
-def role_counts() -> dict[str, int]:
+def role_counts() -> list[tuple[str, int]]:
+    """(translated role label, number of users) for every role, in Role order."""
     from django.contrib.auth.models import Group
 
-    rows = (
+    counts = dict(
         Group.objects.filter(name__in=[role.value for role in Role])
         .annotate(n=Count("user", distinct=True))
         .values_list("name", "n")
     )
-    return dict(rows)
+    return [(str(ROLE_LABELS[role]), counts.get(role.value, 0)) for role in Role]

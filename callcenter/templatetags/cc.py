@@ -34,3 +34,14 @@ def now_datetime(context: dict[str, Any]) -> str:
     from django.utils import timezone
 
     return local_datetime(context, timezone.now())
+
+
+@register.filter
+def role_label(group_name: str) -> str:
+    """The translated label of a role group ("qa" → "QA analyst"); other groups keep their name."""
+    from callcenter.roles import ROLE_LABELS, Role
+
+    try:
+        return str(ROLE_LABELS[Role(group_name)])
+    except ValueError:
+        return group_name

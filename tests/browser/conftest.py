@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
