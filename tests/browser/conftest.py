@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
@@ -21,7 +23,9 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS}
 
 
-@pytest.fixture(autouse=True)
-def allow_orm_beside_playwright(monkeypatch):
-    # The sync Playwright API runs an event loop in the test thread; our ORM calls there are sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+@pytest.fixture(scope="session", autouse=True)
+def allow_orm_beside_playwright():
+    # The sync Playwright API keeps an event loop in the main thread from its first use to the end
+    # of the session, database teardown included; our ORM calls there are plain sync calls.
+    # Browser tests run last (tests/conftest.py), so no other test runs with this set.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
