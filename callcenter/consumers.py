@@ -6,7 +6,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from callcenter.realtime import user_group
+from callcenter.realtime import user_group, wallboard_group
 
 # Close codes in the application range (4000-4999): the browser sees why it was refused.
 CLOSE_UNAUTHENTICATED = 4401
@@ -62,3 +62,12 @@ class PingConsumer(AuthenticatedJsonConsumer):
             await self.send_json({"type": "pong"})
         else:
             await self.send_json({"type": "error", "message": 'Send {"type": "ping"}.'})
+
+
+class WallboardConsumer(AuthenticatedJsonConsumer):
+    """`/ws/wallboard/`: supervisors get coalesced queue activity (snapshots come with the KPI release)."""
+
+    permission = "callcenter.view_wallboard"
+
+    def groups_for(self, user: Any) -> list[str]:
+        return [*super().groups_for(user), wallboard_group(None)]

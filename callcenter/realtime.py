@@ -25,3 +25,8 @@ async def group_push_async(group: str, payload: dict[str, Any]) -> None:
 def group_push(group: str, payload: dict[str, Any]) -> None:
     """Send `payload` to every socket in `group`; from sync code (views, tasks, services)."""
     async_to_sync(group_push_async)(group, payload)
+
+
+def wallboard_group(queue: str | None = None) -> str:
+    """Wallboards of one queue, or (None) the floor-wide wallboards."""
+    return f"wallboard.q.{queue}" if queue else "wallboard.all"

@@ -39,6 +39,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "auth.change_user",
         "auth.view_group",
         "django_celery_beat.*",
+        "telephony.*",
+        "agents.*",
     ),
 }
 

@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from callcenter.consumers import PingConsumer
+from callcenter.consumers import PingConsumer, WallboardConsumer
 
 websocket_urlpatterns = [
     path("ws/ping/", PingConsumer.as_asgi()),
+    path("ws/wallboard/", WallboardConsumer.as_asgi()),
 ]

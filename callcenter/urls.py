@@ -6,12 +6,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from callcenter import apis, views
+from telephony import views as telephony_views
 
 console_patterns = (
     [
         path("", views.console_home, name="home"),
         path("users/", views.console_users, name="users"),
         path("users/<int:user_id>/", views.console_user_edit, name="user_edit"),
+        path("feeds/", telephony_views.feeds, name="feeds"),
     ],
     "console",
 )
@@ -19,6 +21,7 @@ console_patterns = (
 api_patterns = [
     path("me/", apis.MeApi.as_view(), name="api-me"),
     path("me/preferences/", apis.MePreferencesApi.as_view(), name="api-me-preferences"),
+    path("telephony/", include("telephony.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

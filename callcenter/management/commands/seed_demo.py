@@ -26,6 +26,13 @@ class Command(BaseCommand):
                 f"Demo users have the password '{DEMO_PASSWORD}'; with DEBUG off this looks like "
                 "production. Pass --allow-insecure if this really is a demo."
             )
+        from telephony.services import demo_telephony_seed
+
         roles_sync()
         users = demo_users_seed()
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} demo users."))
+        feed = demo_telephony_seed()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {len(users)} demo users, queues, feed source {feed.name!r}."
+            )
+        )

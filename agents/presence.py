@@ -1,0 +1,104 @@
+"""The agent presence state machine: feed events in time order → state segments. Pure functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from agents.models import AgentState
+
+
+@dataclass
+class Segment:
+    state: str
+    started_at: datetime
+    reason: str = ""
+    call_id: str = ""
+    queue: str = ""
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PresenceEvent:
+    ts: datetime
+    type: str
+    call_id: str = ""
+    queue: str = ""
+    data: dict[str, Any] | None = None
+    order: int = 0
+
+
+# Events of one agent at the same instant: log in first, then call progress, then log out.
+_ORDER = {
+    "agent.login": 0,
+    "agent.state": 1,
+    "call.ringing": 2,
+    "call.answered": 3,
+    "call.transferred": 4,
+    "call.abandoned": 4,
+    "call.timeout": 4,
+    "call.ended": 5,
+    "call.wrapup_ended": 6,
+    "agent.logout": 7,
+}
+
+
+def presence_sort_key(event: PresenceEvent) -> tuple:
+    return (event.ts, _ORDER.get(event.type, 9), event.order)
+
+
+def _next_state(current: Segment | None, event: PresenceEvent) -> Segment | None:
+    """The segment that starts with `event`, or None when the event does not change the state."""
+    data = event.data or {}
+    busy_with = (
+        current.call_id if current and current.state in (AgentState.RINGING, AgentState.ON_CALL) else ""
+    )
+    match event.type:
+        case "agent.login":
+            return Segment(AgentState.AVAILABLE, event.ts)
+        case "agent.logout":
+            return Segment(AgentState.LOGGED_OUT, event.ts)
+        case "agent.state":
+            state = data.get("state", AgentState.AVAILABLE)
+            return Segment(state, event.ts, reason=str(data.get("reason", ""))[:64])
+        case "call.ringing":
+            if data.get("answered") is False:
+                return None  # a ring that went unanswered (queue_log RINGNOANSWER): logged after the fact
+            return Segment(AgentState.RINGING, event.ts, call_id=event.call_id, queue=event.queue)
+        case "call.answered":
+            return Segment(AgentState.ON_CALL, event.ts, call_id=event.call_id, queue=event.queue)
+        case "call.ended" | "call.transferred":
+            if busy_with == event.call_id and current and current.state == AgentState.ON_CALL:
+                return Segment(AgentState.WRAP_UP, event.ts, call_id=event.call_id, queue=current.queue)
+            if busy_with == event.call_id:
+                return Segment(AgentState.AVAILABLE, event.ts)
+            return None
+        case "call.abandoned" | "call.timeout":
+            return Segment(AgentState.AVAILABLE, event.ts) if busy_with == event.call_id else None
+        case "call.wrapup_ended":
+            if current and current.state == AgentState.WRAP_UP and current.call_id == event.call_id:
+                return Segment(AgentState.AVAILABLE, event.ts)
+            return None
+    return None
+
+
+def presence_replay(current: Segment | None, events: list[PresenceEvent]) -> list[Segment]:
+    """Apply `events` after the open segment `current`; return `current` (closed or still open)
+    followed by the new segments, the last one open."""
+    segments: list[Segment] = [current] if current else []
+    for event in sorted(events, key=presence_sort_key):
+        open_segment = segments[-1] if segments else None
+        following = _next_state(open_segment, event)
+        if following is None:
+            continue
+        if open_segment and (open_segment.state, open_segment.reason, open_segment.call_id) == (
+            following.state,
+            following.reason,
+            following.call_id,
+        ):
+            continue  # the same state again (a repeated event) is no change
+        if open_segment:
+            open_segment.ended_at = event.ts
+        segments.append(following)
+    return segments

@@ -1,0 +1,39 @@
+"""Reads of agents: who an agent code is, and current states."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from agents.models import AgentProfile, PresenceSegment
+
+User = get_user_model()
+
+
+def agent_users_by_code(codes: Iterable[str]) -> dict[str, int]:
+    """Map agent codes to user ids: a profile's code first, else a username equal to the code."""
+    wanted = {code for code in codes if code}
+    if not wanted:
+        return {}
+    found = dict(AgentProfile.objects.filter(code__in=wanted).values_list("code", "user_id"))
+    rest = wanted - found.keys()
+    if rest:
+        by_username = User.objects.filter(username__in=rest).values_list("username", "id")
+        found.update(dict(by_username))
+    return found
+
+
+def agent_current_states(codes: Iterable[str] | None = None) -> list[PresenceSegment]:
+    query = PresenceSegment.objects.filter(ended_at__isnull=True)
+    if codes is not None:
+        query = query.filter(agent_code__in=list(codes))
+    return list(query.order_by("agent_code"))
+
+
+def presence_timeline(agent_code: str, since=None) -> list[PresenceSegment]:
+    query = PresenceSegment.objects.filter(agent_code=agent_code)
+    if since is not None:
+        query = query.filter(Q(ended_at__isnull=True) | Q(ended_at__gt=since))
+    return list(query.order_by("started_at", "id"))

@@ -1,0 +1,161 @@
+"""The native call-event contract of DESIGN.md §2: types, keys, and validation of one event.
+
+Pure functions: `event_validate(raw, source_name=...)` returns a `FeedEvent` or raises `EventError`
+with a message that says what is wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+CALL_TYPES = frozenset(
+    {
+        "call.offered",
+        "call.ivr",
+        "call.queued",
+        "call.ringing",
+        "call.answered",
+        "call.hold",
+        "call.unhold",
+        "call.transferred",
+        "call.abandoned",
+        "call.timeout",
+        "call.ended",
+        "call.wrapup_ended",
+    }
+)
+AGENT_TYPES = frozenset({"agent.login", "agent.logout", "agent.state"})
+OTHER_CALL_TYPES = frozenset({"recording.ready", "survey.response"})
+EVENT_TYPES = CALL_TYPES | AGENT_TYPES | OTHER_CALL_TYPES
+# Agent states a feed may set with agent.state; ringing/on_call/wrap_up come from call events.
+SETTABLE_AGENT_STATES = frozenset({"available", "not_ready", "break"})
+MAX_ID = 128
+MAX_TEXT = 64
+
+
+class EventError(ValueError):
+    """The event breaks the contract; str(error) says how."""
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    source: str
+    event_id: str
+    ts: datetime
+    type: str
+    call_id: str = ""
+    queue: str = ""
+    agent: str = ""
+    caller: str = ""
+    callee: str = ""
+    direction: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _text(raw: dict[str, Any], key: str, limit: int = MAX_TEXT) -> str:
+    value = raw.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise EventError(f"`{key}` must be a string, got {type(value).__name__}")
+    value = value.strip()
+    if len(value) > limit:
+        raise EventError(f"`{key}` is longer than {limit} characters")
+    return value
+
+
+def parse_ts(value: Any) -> datetime:
+    if not isinstance(value, str) or not value.strip():
+        raise EventError("`ts` is required: an RFC 3339 time with offset, like 2026-11-23T09:15:00Z")
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        raise EventError(f"`ts` {text!r} is not an RFC 3339 time (2026-11-23T09:15:00Z)") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise EventError(f"`ts` {text!r} has no UTC offset; add Z or +hh:mm")
+    return moment
+
+
+def _number(data: dict[str, Any], key: str, *, low: float | None = None, high: float | None = None) -> None:
+    if key not in data:
+        return
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise EventError(f"`data.{key}` must be a number")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise EventError(f"`data.{key}` must be between {low} and {high}, got {value}")
+
+
+def _check_data(event_type: str, event: dict[str, Any], data: dict[str, Any]) -> None:
+    for key in ("wait_s", "talk_s", "hold_s", "ring_s", "duration_s"):
+        _number(data, key, low=0, high=86_400 * 7)
+    if event_type == "call.queued" and not event["queue"]:
+        raise EventError("`queue` is required for call.queued")
+    if event_type in {"call.ringing", "call.answered"} and not event["agent"]:
+        raise EventError(f"`agent` is required for {event_type}")
+    if event_type == "call.transferred" and not (data.get("to_queue") or data.get("to_agent")):
+        raise EventError("call.transferred needs `data.to_queue` or `data.to_agent`")
+    if event_type == "call.ended" and data.get("by") not in (None, "caller", "agent"):
+        raise EventError("`data.by` must be caller or agent")
+    if event_type == "agent.state":
+        state = data.get("state")
+        if state not in SETTABLE_AGENT_STATES:
+            allowed = ", ".join(sorted(SETTABLE_AGENT_STATES))
+            raise EventError(f"agent.state needs `data.state`, one of {allowed}; got {state!r}")
+    if event_type == "recording.ready":
+        if not (data.get("url") or data.get("path")):
+            raise EventError("recording.ready needs `data.url` or `data.path`")
+        if not isinstance(data.get("url") or data.get("path"), str):
+            raise EventError("recording `url`/`path` must be a string")
+    if event_type == "survey.response":
+        if "csat" not in data and "nps" not in data:
+            raise EventError("survey.response needs `data.csat` (1–5) and/or `data.nps` (0–10)")
+        for key, low, high in (("csat", 1, 5), ("nps", 0, 10)):
+            if key in data and (isinstance(data[key], bool) or not isinstance(data[key], int)):
+                raise EventError(f"`data.{key}` must be a whole number from {low} to {high}")
+            _number(data, key, low=low, high=high)
+
+
+def event_validate(raw: Any, *, source_name: str) -> FeedEvent:
+    """Check one raw event against the contract; return it normalised or raise EventError."""
+    if not isinstance(raw, dict):
+        raise EventError(f"an event must be a JSON object, got {type(raw).__name__}")
+    source = _text(raw, "source")
+    if not source:
+        raise EventError("`source` is required")
+    if source != source_name:
+        raise EventError(f"`source` {source!r} does not match the authenticated feed {source_name!r}")
+    event_id = _text(raw, "event_id", MAX_ID)
+    if not event_id:
+        raise EventError("`event_id` is required")
+    event_type = _text(raw, "type")
+    if event_type not in EVENT_TYPES:
+        raise EventError(f"unknown `type` {event_type!r}; see DESIGN.md §2 for the event types")
+    event = {
+        "queue": _text(raw, "queue"),
+        "agent": _text(raw, "agent", MAX_ID),
+        "caller": _text(raw, "caller"),
+        "callee": _text(raw, "callee"),
+        "call_id": _text(raw, "call_id", MAX_ID),
+    }
+    ts = parse_ts(raw.get("ts"))
+    if event_type not in AGENT_TYPES and not event["call_id"]:
+        raise EventError(f"`call_id` is required for {event_type}")
+    if event_type in AGENT_TYPES and not event["agent"]:
+        raise EventError(f"`agent` is required for {event_type}")
+    direction = _text(raw, "direction")
+    if direction not in ("", "inbound", "outbound"):
+        raise EventError(f"`direction` must be inbound or outbound, got {direction!r}")
+    data = raw.get("data") if raw.get("data") is not None else {}
+    if not isinstance(data, dict):
+        raise EventError("`data` must be a JSON object")
+    _check_data(event_type, event, data)
+    return FeedEvent(
+        source=source, event_id=event_id, ts=ts, type=event_type, direction=direction, data=data, **event
+    )

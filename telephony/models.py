@@ -1,0 +1,171 @@
+"""Telephony tables: feed sources, queues, raw call events, derived calls and queue visits, quarantine."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def new_feed_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class FeedSource(models.Model):
+    """A PBX or simulator allowed to send events; authenticates with its secret (token or HMAC)."""
+
+    name = models.SlugField(_("name"), max_length=64, unique=True)
+    secret = models.CharField(_("secret"), max_length=128, default=new_feed_secret, unique=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Queue(models.Model):
+    """An ACD queue; created on first sight in the feed, then tuned by admins."""
+
+    name = models.SlugField(_("name"), max_length=64, unique=True)
+    display_name = models.CharField(_("display name"), max_length=120, blank=True)
+    sl_target_percent = models.PositiveSmallIntegerField(_("service level target %"), default=80)
+    sl_threshold_s = models.PositiveIntegerField(_("service level threshold (s)"), default=20)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sl_target_percent__lte=100), name="queue_sl_target_le_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
+
+
+class CallEvent(models.Model):
+    """One event exactly as the feed sent it (validated); the source of truth for every summary."""
+
+    source = models.ForeignKey(FeedSource, on_delete=models.PROTECT, related_name="events")
+    event_id = models.CharField(max_length=128)
+    ts = models.DateTimeField()
+    type = models.CharField(max_length=32)
+    call_id = models.CharField(max_length=128, blank=True)
+    queue = models.CharField(max_length=64, blank=True)
+    agent = models.CharField(max_length=128, blank=True)
+    caller = models.CharField(max_length=64, blank=True)
+    callee = models.CharField(max_length=64, blank=True)
+    direction = models.CharField(max_length=8, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "event_id"], name="callevent_unique_per_source"),
+        ]
+        indexes = [
+            models.Index(fields=["source", "call_id", "ts"], name="callevent_call_idx"),
+            models.Index(fields=["source", "agent", "ts"], name="callevent_agent_idx"),
+            models.Index(fields=["ts"], name="callevent_ts_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}:{self.event_id} {self.type}"
+
+
+class Outcome(models.TextChoices):
+    ANSWERED = "answered", _("Answered")
+    ABANDONED = "abandoned", _("Abandoned")
+    TIMED_OUT = "timed_out", _("Timed out")
+    TRANSFERRED = "transferred", _("Transferred")
+
+
+class Call(models.Model):
+    """The summary of one call, derived from all its events in time order (never edited by hand)."""
+
+    source = models.ForeignKey(FeedSource, on_delete=models.PROTECT, related_name="calls")
+    call_id = models.CharField(max_length=128)
+    direction = models.CharField(max_length=8, default="inbound")
+    caller = models.CharField(max_length=64, blank=True)
+    callee = models.CharField(max_length=64, blank=True)
+    queue = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.PROTECT, related_name="calls")
+    agent_code = models.CharField(max_length=128, blank=True)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+    )
+    offered_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    wrapup_ended_at = models.DateTimeField(null=True, blank=True)
+    wait_s = models.FloatField(null=True, blank=True)
+    talk_s = models.FloatField(null=True, blank=True)
+    hold_s = models.FloatField(null=True, blank=True)
+    acw_s = models.FloatField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    ended_by = models.CharField(max_length=8, blank=True)
+    transfers = models.PositiveSmallIntegerField(default=0)
+    ivr_path = models.JSONField(default=list, blank=True)
+    recording_url = models.CharField(max_length=500, blank=True)
+    recording_duration_s = models.FloatField(null=True, blank=True)
+    csat = models.PositiveSmallIntegerField(null=True, blank=True)
+    nps = models.PositiveSmallIntegerField(null=True, blank=True)
+    first_event_at = models.DateTimeField()
+    last_event_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "call_id"], name="call_unique_per_source"),
+        ]
+        indexes = [
+            models.Index(fields=["queued_at"], name="call_queued_idx"),
+            models.Index(fields=["agent", "answered_at"], name="call_agent_idx"),
+            models.Index(fields=["caller"], name="call_caller_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} {self.outcome or 'in progress'}"
+
+
+class QueueVisit(models.Model):
+    """One stay of a call in one queue; KPIs count visits (a transferred call is offered in each queue)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="visits")
+    seq = models.PositiveSmallIntegerField()
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="visits")
+    queued_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    left_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    agent_code = models.CharField(max_length=128, blank=True)
+    wait_s = models.FloatField(null=True, blank=True)
+    talk_s = models.FloatField(null=True, blank=True)
+    hold_s = models.FloatField(null=True, blank=True)
+    acw_s = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["call", "seq"], name="visit_unique_seq")]
+        indexes = [models.Index(fields=["queue", "queued_at"], name="visit_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.call_id}#{self.seq} {self.queue_id} {self.outcome}"
+
+
+class QuarantinedEvent(models.Model):
+    """An event or line that failed validation, kept whole with the reason so nothing is lost."""
+
+    source_name = models.CharField(max_length=64, blank=True)
+    origin = models.CharField(max_length=16, default="api")  # api | queue_log | simulator
+    index = models.PositiveIntegerField(null=True, blank=True)
+    raw = models.TextField()
+    error = models.TextField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["received_at"], name="quarantine_received_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.origin}:{self.source_name} {self.error[:60]}"
