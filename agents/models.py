@@ -42,9 +42,16 @@ class PresenceSegment(models.Model):
     queue = models.CharField(max_length=64, blank=True)
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
+    # A state the agent asked for while busy on a call (e.g. a pause); it starts when the call is done.
+    pending_state = models.CharField(max_length=16, choices=AgentState.choices, blank=True)
+    pending_reason = models.CharField(max_length=64, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["agent_code", "started_at"], name="presence_agent_idx")]
+        indexes = [
+            models.Index(fields=["agent_code", "started_at"], name="presence_agent_idx"),
+            # Finds open segments and the segment covering an instant without scanning history.
+            models.Index(fields=["agent_code", "ended_at"], name="presence_agent_end_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(ended_at__isnull=True) | models.Q(ended_at__gte=models.F("started_at")),
@@ -54,3 +61,14 @@ class PresenceSegment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_code} {self.state} {self.started_at:%H:%M:%S}"
+
+
+class PresenceCursor(models.Model):
+    """The newest feed instant applied to an agent's presence: later events apply incrementally,
+    earlier ones (late arrivals) make the presence be rebuilt from their instant."""
+
+    agent_code = models.CharField(max_length=128, unique=True)
+    last_event_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.agent_code} @ {self.last_event_at:%Y-%m-%d %H:%M:%S}"

@@ -17,6 +17,8 @@ class Segment:
     call_id: str = ""
     queue: str = ""
     ended_at: datetime | None = None
+    pending_state: str = ""
+    pending_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class PresenceEvent:
     call_id: str = ""
     queue: str = ""
     data: dict[str, Any] | None = None
-    order: int = 0
+    order: str = ""  # the event id: a stable tie-break between events of one instant
 
 
 # Events of one agent at the same instant: log in first, then call progress, then log out.
@@ -48,12 +50,23 @@ def presence_sort_key(event: PresenceEvent) -> tuple:
     return (event.ts, _ORDER.get(event.type, 9), event.order)
 
 
+_BUSY = (AgentState.RINGING, AgentState.ON_CALL)
+
+
+def _after_call(current: Segment, at: datetime) -> Segment:
+    """The state after a call is done: what the agent asked for meanwhile, else available."""
+    if current.pending_state:
+        return Segment(current.pending_state, at, reason=current.pending_reason)
+    return Segment(AgentState.AVAILABLE, at)
+
+
 def _next_state(current: Segment | None, event: PresenceEvent) -> Segment | None:
-    """The segment that starts with `event`, or None when the event does not change the state."""
+    """The segment that starts with `event`, or None when the event does not change the state.
+
+    May record a pending state on `current` (a pause asked for during a call).
+    """
     data = event.data or {}
-    busy_with = (
-        current.call_id if current and current.state in (AgentState.RINGING, AgentState.ON_CALL) else ""
-    )
+    busy_with = current.call_id if current and current.state in _BUSY else ""
     match event.type:
         case "agent.login":
             return Segment(AgentState.AVAILABLE, event.ts)
@@ -61,26 +74,50 @@ def _next_state(current: Segment | None, event: PresenceEvent) -> Segment | None
             return Segment(AgentState.LOGGED_OUT, event.ts)
         case "agent.state":
             state = data.get("state", AgentState.AVAILABLE)
-            return Segment(state, event.ts, reason=str(data.get("reason", ""))[:64])
+            reason = str(data.get("reason", ""))[:64]
+            if current and busy_with:
+                # Pausing mid-call means "no next call": the talk goes on, the pause starts after.
+                current.pending_state, current.pending_reason = (
+                    ("", "") if state == AgentState.AVAILABLE else (state, reason)
+                )
+                return None
+            return Segment(state, event.ts, reason=reason)
         case "call.ringing":
             if data.get("answered") is False:
                 return None  # a ring that went unanswered (queue_log RINGNOANSWER): logged after the fact
-            return Segment(AgentState.RINGING, event.ts, call_id=event.call_id, queue=event.queue)
+            return _carry(
+                current, Segment(AgentState.RINGING, event.ts, call_id=event.call_id, queue=event.queue)
+            )
         case "call.answered":
-            return Segment(AgentState.ON_CALL, event.ts, call_id=event.call_id, queue=event.queue)
+            return _carry(
+                current, Segment(AgentState.ON_CALL, event.ts, call_id=event.call_id, queue=event.queue)
+            )
         case "call.ended" | "call.transferred":
-            if busy_with == event.call_id and current and current.state == AgentState.ON_CALL:
-                return Segment(AgentState.WRAP_UP, event.ts, call_id=event.call_id, queue=current.queue)
-            if busy_with == event.call_id:
-                return Segment(AgentState.AVAILABLE, event.ts)
+            no_wrapup = data.get("wrapup") is False  # the feed says no after-call work follows
+            if (
+                current
+                and busy_with == event.call_id
+                and current.state == AgentState.ON_CALL
+                and not no_wrapup
+            ):
+                wrap = Segment(AgentState.WRAP_UP, event.ts, call_id=event.call_id, queue=current.queue)
+                return _carry(current, wrap)
+            if current and busy_with == event.call_id:
+                return _after_call(current, event.ts)
             return None
         case "call.abandoned" | "call.timeout":
-            return Segment(AgentState.AVAILABLE, event.ts) if busy_with == event.call_id else None
+            return _after_call(current, event.ts) if current and busy_with == event.call_id else None
         case "call.wrapup_ended":
             if current and current.state == AgentState.WRAP_UP and current.call_id == event.call_id:
-                return Segment(AgentState.AVAILABLE, event.ts)
+                return _after_call(current, event.ts)
             return None
     return None
+
+
+def _carry(current: Segment | None, following: Segment) -> Segment:
+    if current and current.state in (*_BUSY, AgentState.WRAP_UP):
+        following.pending_state, following.pending_reason = current.pending_state, current.pending_reason
+    return following
 
 
 def presence_replay(current: Segment | None, events: list[PresenceEvent]) -> list[Segment]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -37,3 +38,18 @@ def presence_timeline(agent_code: str, since=None) -> list[PresenceSegment]:
     if since is not None:
         query = query.filter(Q(ended_at__isnull=True) | Q(ended_at__gt=since))
     return list(query.order_by("started_at", "id"))
+
+
+def presence_covering(since: dict[str, datetime]) -> dict[str, PresenceSegment]:
+    """Per agent code, the segment the agent was in at `since[code]` (started before, not ended)."""
+    if not since:
+        return {}
+    rows = PresenceSegment.objects.filter(agent_code__in=since, started_at__lt=max(since.values())).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gte=min(since.values()))
+    )
+    covering: dict[str, PresenceSegment] = {}
+    for segment in rows.order_by("started_at", "id"):
+        moment = since[segment.agent_code]
+        if segment.started_at < moment and (segment.ended_at is None or segment.ended_at >= moment):
+            covering[segment.agent_code] = segment
+    return covering

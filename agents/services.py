@@ -2,63 +2,144 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 
-from agents.models import PresenceSegment
+from agents.models import PresenceCursor, PresenceSegment
 from agents.presence import PresenceEvent, Segment, presence_replay
-from agents.selectors import agent_users_by_code
+from agents.selectors import agent_users_by_code, presence_covering
+from callcenter.bulk import bulk_insert, bulk_update_by_pk
+
+WindowLoader = Callable[[dict[str, datetime]], dict[str, list[PresenceEvent]]]
 
 
 @transaction.atomic
-def presence_rebuild(*, events_by_agent: dict[str, list[PresenceEvent]]) -> dict[str, str]:
-    """Rebuild each agent's presence from the earliest given event on.
+def presence_apply(*, events_by_agent: dict[str, list[PresenceEvent]], window_loader: WindowLoader) -> None:
+    """Apply new feed events to each agent's presence log.
 
-    `events_by_agent` holds, per agent code, every presence event at or after that agent's earliest
-    changed instant (the caller loads them), so late and out-of-order events give the same log as
-    ordered ones. Returns the current state per agent code.
+    An agent whose new events are all later than anything applied before (the usual case) is
+    extended from its open segment. An agent with a late event is rebuilt from that instant on:
+    `window_loader({code: since})` must return every stored presence event of each agent at or
+    after `since` (new ones included). Either way the log equals an in-order replay.
     """
-    users = agent_users_by_code(events_by_agent)
-    current_states: dict[str, str] = {}
-    for code, events in events_by_agent.items():
-        if not events:
-            continue
-        since = min(event.ts for event in events)
-        PresenceSegment.objects.filter(agent_code=code, started_at__gte=since).delete()
-        before = (
-            PresenceSegment.objects.filter(agent_code=code, started_at__lt=since)
-            .order_by("-started_at", "-id")
-            .first()
+    events_by_agent = {code: events for code, events in events_by_agent.items() if code and events}
+    if not events_by_agent:
+        return
+    cursors = dict(
+        PresenceCursor.objects.filter(agent_code__in=events_by_agent).values_list(
+            "agent_code", "last_event_at"
         )
-        current = (
-            Segment(before.state, before.started_at, before.reason, before.call_id, before.queue)
-            if before
+    )
+    in_order: dict[str, list[PresenceEvent]] = {}
+    late: dict[str, datetime] = {}
+    for code, events in events_by_agent.items():
+        earliest = min(event.ts for event in events)
+        # Strictly later: events sharing an instant with applied ones may sort before them.
+        if code not in cursors or earliest > cursors[code]:
+            in_order[code] = events
+        else:
+            late[code] = earliest
+    users = agent_users_by_code(events_by_agent)
+    if in_order:
+        open_segments = {
+            segment.agent_code: segment
+            for segment in PresenceSegment.objects.filter(
+                agent_code__in=in_order, ended_at__isnull=True
+            ).order_by("started_at", "id")
+        }
+        _replay_and_store(in_order, open_segments, users)
+    if late:
+        _rebuild(window_loader(late), users)
+    PresenceCursor.objects.bulk_create(
+        [
+            PresenceCursor(
+                agent_code=code,
+                last_event_at=max(
+                    [event.ts for event in events] + ([cursors[code]] if code in cursors else [])
+                ),
+            )
+            for code, events in events_by_agent.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["agent_code"],
+        update_fields=["last_event_at"],
+    )
+
+
+@transaction.atomic
+def presence_rebuild(*, events_by_agent: dict[str, list[PresenceEvent]]) -> None:
+    """Rebuild each agent's presence from its earliest given event on (see presence_apply)."""
+    _rebuild(events_by_agent, agent_users_by_code(events_by_agent))
+
+
+def _rebuild(events_by_agent: dict[str, list[PresenceEvent]], users: dict[str, int]) -> None:
+    since = {code: min(event.ts for event in events) for code, events in events_by_agent.items() if events}
+    if not since:
+        return
+    # The segment each agent was in when its changed window opens: replay continues from it.
+    before = presence_covering(since)
+    later = Q(pk__in=[])
+    for code, moment in since.items():
+        later |= Q(agent_code=code, started_at__gte=moment)
+    PresenceSegment.objects.filter(later).delete()
+    _replay_and_store({code: events_by_agent[code] for code in since}, before, users)
+
+
+def _replay_and_store(
+    events_by_agent: dict[str, list[PresenceEvent]], starts: dict[str, PresenceSegment], users: dict[str, int]
+) -> None:
+    """Replay each agent's events after its start segment; close/update it and add the new ones."""
+    changed: list[dict] = []
+    created: list[dict] = []
+    for code, events in events_by_agent.items():
+        prior = starts.get(code)
+        start = (
+            Segment(
+                prior.state,
+                prior.started_at,
+                prior.reason,
+                prior.call_id,
+                prior.queue,
+                pending_state=prior.pending_state,
+                pending_reason=prior.pending_reason,
+            )
+            if prior
             else None
         )
-        segments = presence_replay(current, events)
-        if before is not None:
-            before.ended_at = segments[0].ended_at
-            before.save(update_fields=["ended_at"])
+        segments = presence_replay(start, events)
+        if prior is not None:
+            head = segments[0]
+            after = (head.ended_at, head.pending_state, head.pending_reason)
+            if (prior.ended_at, prior.pending_state, prior.pending_reason) != after:
+                changed.append(
+                    {
+                        "id": prior.pk,
+                        "ended_at": after[0],
+                        "pending_state": after[1],
+                        "pending_reason": after[2],
+                    }
+                )
             segments = segments[1:]
-        PresenceSegment.objects.bulk_create(
-            PresenceSegment(
-                agent_code=code,
-                agent_id=users.get(code),
-                state=segment.state,
-                reason=segment.reason,
-                call_id=segment.call_id,
-                queue=segment.queue,
-                started_at=segment.started_at,
-                ended_at=segment.ended_at,
-            )
+        created += [
+            {
+                "agent_code": code,
+                "agent_id": users.get(code),
+                "state": segment.state,
+                "reason": segment.reason,
+                "call_id": segment.call_id,
+                "queue": segment.queue,
+                "started_at": segment.started_at,
+                "ended_at": segment.ended_at,
+                "pending_state": segment.pending_state,
+                "pending_reason": segment.pending_reason,
+            }
             for segment in segments
-        )
-        last = segments[-1] if segments else current
-        if last:
-            current_states[code] = last.state
-    return current_states
+        ]
+    bulk_update_by_pk(PresenceSegment, changed, ["ended_at", "pending_state", "pending_reason"])
+    bulk_insert(PresenceSegment, created)
 
 
 def earliest_per_agent(pairs: Iterable[tuple[str, datetime]]) -> dict[str, datetime]:

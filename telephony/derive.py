@@ -124,6 +124,7 @@ class _Deriver:
         self.direct_answer: datetime | None = None  # answered outside any queue (outbound, direct)
         self.direct_talk_s = 0.0
         self.direct_hold_s = 0.0
+        self.direct_acw_s: float | None = None
 
     def run(self) -> CallSummary:
         for event in self.events:
@@ -231,15 +232,16 @@ class _Deriver:
             self._end_direct(event, data)
 
     def _call_wrapup_ended(self, event: EventLike, data: dict[str, Any]) -> None:
+        """After-call work of the agent of the leg that ended last (the named agent's, when named):
+        on a transferred call the first agent wraps up while the caller talks to the second."""
         self.call.wrapup_ended_at = event.ts
-        end = self.call.ended_at
-        if end is None:
-            return
-        acw = _seconds(event.ts, end)
-        answered = [visit for visit in self.call.visits if visit.answered_at]
-        if answered:
-            answered[-1].acw_s = acw
-        self.call.acw_s = acw
+        legs = [v for v in self.call.visits if v.answered_at and v.ended_at and v.ended_at <= event.ts]
+        if event.agent:
+            legs = [v for v in legs if v.agent_code == event.agent] or legs
+        if legs:
+            legs[-1].acw_s = _seconds(event.ts, legs[-1].ended_at)
+        elif self.call.ended_at is not None:
+            self.direct_acw_s = _seconds(event.ts, self.call.ended_at)
 
     def _recording_ready(self, event: EventLike, data: dict[str, Any]) -> None:
         self.call.recording_url = str(data.get("url") or data.get("path") or "")
@@ -310,6 +312,8 @@ class _Deriver:
         if talks or self.direct_talk_s or (call.answered_at and call.ended_at):
             call.talk_s = sum(talks) + self.direct_talk_s
             call.hold_s = sum(holds) + self.direct_hold_s
+        acws = [v.acw_s for v in visits if v.acw_s is not None]
+        call.acw_s = sum(acws) if acws else self.direct_acw_s
         answered = [v for v in visits if v.agent_code]
         if answered:
             call.agent_code = answered[-1].agent_code

@@ -103,6 +103,8 @@ def _check_data(event_type: str, event: dict[str, Any], data: dict[str, Any]) ->
         raise EventError("call.transferred needs `data.to_queue` or `data.to_agent`")
     if event_type == "call.ended" and data.get("by") not in (None, "caller", "agent"):
         raise EventError("`data.by` must be caller or agent")
+    if "wrapup" in data and not isinstance(data["wrapup"], bool):
+        raise EventError("`data.wrapup` must be true or false (false: no after-call work follows)")
     if event_type == "agent.state":
         state = data.get("state")
         if state not in SETTABLE_AGENT_STATES:

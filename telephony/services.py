@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from agents.presence import PresenceEvent
-from agents.selectors import agent_users_by_code
-from agents.services import earliest_per_agent, presence_rebuild
+from agents.selectors import agent_users_by_code, presence_covering
+from agents.services import presence_apply
+from callcenter.bulk import bulk_insert
 from telephony.derive import CallSummary, call_derive
 from telephony.events import AGENT_TYPES, EventError, FeedEvent, event_validate
 from telephony.models import Call, CallEvent, FeedSource, QuarantinedEvent, Queue, QueueVisit
@@ -115,6 +118,7 @@ def call_events_ingest(
     result.rejected.sort(key=lambda item: item["index"])
     with transaction.atomic():
         QuarantinedEvent.objects.bulk_create(quarantine, batch_size=1000)
+        _lock_calls_and_agents(source, valid.values())
         new_events = _store_new(source, list(valid.values()))
         result.duplicates += len(valid) - len(new_events)
         result.accepted = len(new_events)
@@ -124,9 +128,74 @@ def call_events_ingest(
     return result
 
 
+def _lock_calls_and_agents(source: FeedSource, events: Iterable[FeedEvent]) -> None:
+    """Serialise concurrent batches that touch the same calls or agents, in one global order.
+
+    Two batches re-deriving the same call or agent would otherwise deadlock (or lose an update);
+    transaction-scoped advisory locks taken in sorted order avoid both. SQLite serialises writers
+    by itself (IMMEDIATE transactions), so this is PostgreSQL only.
+    """
+    if connection.vendor != "postgresql":
+        return
+    keys = set()
+    for event in events:
+        if event.call_id:
+            keys.add(_lock_key(f"call:{source.id}:{event.call_id}"))
+        if event.agent:
+            keys.add(_lock_key(f"agent:{event.agent}"))
+    if not keys:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(k))"
+            " FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY 1) AS keys",
+            [sorted(keys)],
+        )
+
+
+def _lock_key(text: str) -> int:
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+_INSERT_EVENTS = """
+INSERT INTO {table}
+    (source_id, event_id, ts, type, call_id, queue, agent, caller, callee, direction, data, received_at)
+SELECT %s, e.event_id, e.ts, e.type, e.call_id, e.queue, e.agent, e.caller, e.callee, e.direction,
+       e.data::jsonb, now()
+FROM unnest(%s::text[], %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+            %s::text[], %s::text[], %s::text[])
+     AS e(event_id, ts, type, call_id, queue, agent, caller, callee, direction, data)
+ON CONFLICT (source_id, event_id) DO NOTHING
+RETURNING event_id
+"""
+
+
 def _store_new(source: FeedSource, events: list[FeedEvent]) -> list[FeedEvent]:
+    """Insert the events not stored yet; return those (the others are duplicates)."""
     if not events:
         return []
+    if connection.vendor == "postgresql":
+        # One statement inserts the batch and reports which rows were new: no per-row work.
+        columns = [
+            [getattr(event, name) for event in events]
+            for name in (
+                "event_id",
+                "ts",
+                "type",
+                "call_id",
+                "queue",
+                "agent",
+                "caller",
+                "callee",
+                "direction",
+            )
+        ]
+        data = [json.dumps(event.data, separators=(",", ":")) for event in events]
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_EVENTS.format(table=CallEvent._meta.db_table), [source.id, *columns, data])
+            inserted = {row[0] for row in cursor.fetchall()}
+        return [event for event in events if event.event_id in inserted]
     existing: set[str] = set()
     ids = [event.event_id for event in events]
     for start in range(0, len(ids), 2000):
@@ -153,16 +222,16 @@ def _store_new(source: FeedSource, events: list[FeedEvent]) -> list[FeedEvent]:
             for event in new_events
         ),
         batch_size=1000,
-        ignore_conflicts=True,  # a concurrent batch with the same ids: the first one wins
+        ignore_conflicts=True,
     )
     return new_events
 
 
 def _apply(source: FeedSource, new_events: list[FeedEvent]) -> int:
     call_ids = {event.call_id for event in new_events if event.call_id}
-    calls = calls_rederive(source=source, call_ids=call_ids)
-    _presence_apply(source, new_events)
-    return calls
+    call_agents = calls_rederive(source=source, call_ids=call_ids)
+    _presence_apply(source, new_events, call_agents)
+    return len(call_agents)
 
 
 def queues_ensure(names: Iterable[str]) -> dict[str, int]:
@@ -178,132 +247,138 @@ def queues_ensure(names: Iterable[str]) -> dict[str, int]:
     return found
 
 
-def calls_rederive(*, source: FeedSource, call_ids: Iterable[str]) -> int:
-    """Recompute the Call and QueueVisit rows of `call_ids` from all their stored events."""
+class StoredEvent(NamedTuple):
+    event_id: str
+    ts: Any
+    type: str
+    call_id: str
+    queue: str
+    agent: str
+    caller: str
+    callee: str
+    direction: str
+    data: dict[str, Any]
+
+
+def calls_rederive(*, source: FeedSource, call_ids: Iterable[str]) -> dict[str, set[str]]:
+    """Recompute the Call and QueueVisit rows of `call_ids` from all their stored events.
+
+    Returns, per call, the agent codes its events name (presence needs them for events that don't).
+    """
     ids = sorted(set(call_ids))
     if not ids:
-        return 0
-    events_by_call: dict[str, list[CallEvent]] = defaultdict(list)
-    for start in range(0, len(ids), 2000):
-        chunk = ids[start : start + 2000]
-        for event in CallEvent.objects.filter(source=source, call_id__in=chunk).only(
-            "event_id", "ts", "type", "call_id", "queue", "agent", "caller", "callee", "direction", "data"
-        ):
-            events_by_call[event.call_id].append(event)
+        return {}
+    events_by_call: dict[str, list[StoredEvent]] = defaultdict(list)
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        rows = CallEvent.objects.filter(source=source, call_id__in=chunk).values_list(*StoredEvent._fields)
+        for row in rows:
+            events_by_call[row[3]].append(StoredEvent(*row))
     summaries: dict[str, CallSummary] = {cid: call_derive(evs) for cid, evs in events_by_call.items()}
+    call_agents = {cid: {e.agent for e in evs if e.agent} for cid, evs in events_by_call.items()}
     queue_ids = queues_ensure(
         {s.queue for s in summaries.values()} | {v.queue for s in summaries.values() for v in s.visits}
     )
     users = agent_users_by_code({s.agent_code for s in summaries.values()})
-    rows = []
-    for call_id, summary in summaries.items():
-        values = {name: getattr(summary, name) for name in CALL_FIELDS if name not in ("queue", "agent")}
-        rows.append(
-            Call(
-                source=source,
-                call_id=call_id,
-                queue_id=queue_ids.get(summary.queue),
-                agent_id=users.get(summary.agent_code),
-                **values,
-            )
-        )
-    Call.objects.bulk_create(
-        rows,
-        batch_size=1000,
-        update_conflicts=True,
-        unique_fields=["source", "call_id"],
-        update_fields=CALL_FIELDS,
+    rows = [
+        {
+            "source_id": source.id,
+            "call_id": call_id,
+            "queue_id": queue_ids.get(summary.queue),
+            "agent_id": users.get(summary.agent_code),
+            **{name: getattr(summary, name) for name in CALL_FIELDS if name not in ("queue", "agent")},
+        }
+        for call_id, summary in summaries.items()
+    ]
+    update = [name if name not in ("queue", "agent") else f"{name}_id" for name in CALL_FIELDS]
+    written = bulk_insert(
+        Call, rows, conflict=["source", "call_id"], update=update, returning=["call_id", "id"]
     )
-    pks: dict[str, int] = {}
-    for start in range(0, len(ids), 2000):
-        chunk = ids[start : start + 2000]
-        pks.update(Call.objects.filter(source=source, call_id__in=chunk).values_list("call_id", "id"))
-    QueueVisit.objects.filter(call_id__in=pks.values()).delete()
-    QueueVisit.objects.bulk_create(
-        (
-            QueueVisit(
-                call_id=pks[call_id],
-                seq=visit.seq,
-                queue_id=queue_ids[visit.queue],
-                queued_at=visit.queued_at,
-                answered_at=visit.answered_at,
-                left_at=visit.left_at,
-                ended_at=visit.ended_at,
-                outcome=visit.outcome,
-                agent_code=visit.agent_code,
-                wait_s=visit.wait_s,
-                talk_s=visit.talk_s,
-                hold_s=visit.hold_s,
-                acw_s=visit.acw_s,
-            )
+    pks = dict(written)
+    if len(pks) < len(rows):  # the portable fallback returns nothing: read the ids back
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            pks.update(Call.objects.filter(source=source, call_id__in=chunk).values_list("call_id", "id"))
+    QueueVisit.objects.filter(call_id__in=list(pks.values())).delete()
+    bulk_insert(
+        QueueVisit,
+        [
+            {
+                "call_id": pks[call_id],
+                "seq": visit.seq,
+                "queue_id": queue_ids[visit.queue],
+                "queued_at": visit.queued_at,
+                "answered_at": visit.answered_at,
+                "left_at": visit.left_at,
+                "ended_at": visit.ended_at,
+                "outcome": visit.outcome,
+                "agent_code": visit.agent_code,
+                "wait_s": visit.wait_s,
+                "talk_s": visit.talk_s,
+                "hold_s": visit.hold_s,
+                "acw_s": visit.acw_s,
+            }
             for call_id, summary in summaries.items()
             for visit in summary.visits
-        ),
-        batch_size=1000,
+        ],
     )
-    return len(summaries)
+    return call_agents
 
 
-def _presence_apply(source: FeedSource, new_events: list[FeedEvent]) -> None:
-    relevant = [event for event in new_events if event.type in PRESENCE_TYPES]
-    if not relevant:
-        return
-    pairs = [(event.agent, event.ts) for event in relevant if event.agent]
-    # Call events that do not name an agent still end that agent's ringing or talking.
-    unnamed = [event for event in relevant if not event.agent and event.call_id]
-    if unnamed:
-        agents_of_call: dict[str, set[str]] = defaultdict(set)
-        for call_id, agent in (
-            CallEvent.objects.filter(source=source, call_id__in={e.call_id for e in unnamed})
-            .exclude(agent="")
-            .values_list("call_id", "agent")
-            .distinct()
-        ):
-            agents_of_call[call_id].add(agent)
-        pairs += [(agent, event.ts) for event in unnamed for agent in agents_of_call[event.call_id]]
-    since = earliest_per_agent(pairs)
-    if not since:
-        return
+def _presence_event(event: FeedEvent | StoredEvent) -> PresenceEvent:
+    return PresenceEvent(event.ts, event.type, event.call_id, event.queue, event.data, event.event_id)
+
+
+def _presence_apply(
+    source: FeedSource, new_events: list[FeedEvent], call_agents: dict[str, set[str]]
+) -> None:
+    """Hand each agent the new events that concern it: its own, and call events that name no agent
+    for calls it took part in."""
+    events_by_agent: dict[str, list[PresenceEvent]] = defaultdict(list)
+    for event in new_events:
+        if event.type not in PRESENCE_TYPES:
+            continue
+        if event.agent:
+            events_by_agent[event.agent].append(_presence_event(event))
+        elif event.call_id:
+            for agent in call_agents.get(event.call_id, ()):
+                events_by_agent[agent].append(_presence_event(event))
+    presence_apply(events_by_agent=events_by_agent, window_loader=_presence_window)
+
+
+def _presence_window(since: dict[str, datetime]) -> dict[str, list[PresenceEvent]]:
+    """Every stored presence event of each agent at or after its `since` (for a rebuild)."""
     oldest = min(since.values())
-    own = list(
-        CallEvent.objects.filter(agent__in=since.keys(), ts__gte=oldest, type__in=PRESENCE_TYPES).values_list(
-            "source_id", "agent", "ts", "type", "call_id", "queue", "data", "id"
-        )
-    )
-    calls = {(row[0], row[4]) for row in own if row[4]}
-    # Where an agent was ringing or talking when the window opens, that call's end matters too.
-    from agents.models import PresenceSegment
-
-    open_calls = PresenceSegment.objects.filter(
-        agent_code__in=since.keys(), started_at__lt=oldest, ended_at__isnull=True
-    ).exclude(call_id="")
-    calls |= {(source.id, segment.call_id) for segment in open_calls}
-    leaving: dict[tuple[int, str], list[tuple]] = defaultdict(list)
-    if calls:
+    fields = ("source_id", *StoredEvent._fields)
+    own = [
+        row
         for row in CallEvent.objects.filter(
-            source_id__in={c[0] for c in calls},
-            call_id__in={c[1] for c in calls},
-            type__in=CALL_LEAVING_TYPES,
-            agent="",
-        ).values_list("source_id", "agent", "ts", "type", "call_id", "queue", "data", "id"):
-            leaving[(row[0], row[4])].append(row)
-    events_by_agent: dict[str, list[PresenceEvent]] = {code: [] for code in since}
-    agent_calls: dict[str, set[tuple[int, str]]] = defaultdict(set)
+            agent__in=since, ts__gte=oldest, type__in=PRESENCE_TYPES
+        ).values_list(*fields)
+        if row[2] >= since[row[6]]
+    ]
+    calls_of_agent: dict[str, set[str]] = defaultdict(set)
     for row in own:
-        if row[2] >= since[row[1]]:
-            events_by_agent[row[1]].append(PresenceEvent(row[2], row[3], row[4], row[5], row[6], row[7]))
         if row[4]:
-            agent_calls[row[1]].add((row[0], row[4]))
-    for segment in open_calls:
-        agent_calls[segment.agent_code].add((source.id, segment.call_id))
-    for code, keys in agent_calls.items():
-        for key in keys:
-            for row in leaving.get(key, []):
-                if row[2] >= since[code]:
-                    events_by_agent[code].append(
-                        PresenceEvent(row[2], row[3], row[4], row[5], row[6], row[7])
-                    )
-    presence_rebuild(events_by_agent=events_by_agent)
+            calls_of_agent[row[6]].add(row[4])
+    # The call an agent was busy with when its window opens: its end may name no agent.
+    for code, segment in presence_covering(since).items():
+        if segment.call_id:
+            calls_of_agent[code].add(segment.call_id)
+    all_calls = set().union(*calls_of_agent.values()) if calls_of_agent else set()
+    unnamed: dict[str, list[StoredEvent]] = defaultdict(list)
+    if all_calls:
+        for row in CallEvent.objects.filter(
+            call_id__in=all_calls, type__in=CALL_LEAVING_TYPES, agent="", ts__gte=oldest
+        ).values_list(*StoredEvent._fields):
+            unnamed[row[3]].append(StoredEvent(*row))
+    window: dict[str, list[PresenceEvent]] = {code: [] for code in since}
+    for row in own:
+        window[row[6]].append(_presence_event(StoredEvent(*row[1:])))
+    for code, call_ids in calls_of_agent.items():
+        for call_id in call_ids:
+            window[code] += [_presence_event(e) for e in unnamed.get(call_id, ()) if e.ts >= since[code]]
+    return window
 
 
 def feed_source_ensure(*, name: str) -> FeedSource:

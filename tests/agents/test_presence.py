@@ -71,3 +71,50 @@ def test_wrap_up_ends_only_for_its_own_call():
         "available",
         "",
     )
+
+
+def test_pause_during_a_call_starts_after_the_call():
+    segments = presence_replay(
+        Segment("available", at(0)),
+        [
+            PresenceEvent(at(10), "call.answered", call_id="c1"),
+            PresenceEvent(at(40), "agent.state", data={"state": "not_ready", "reason": "lunch"}),
+            PresenceEvent(at(100), "call.ended", call_id="c1"),
+            PresenceEvent(at(100), "call.wrapup_ended", call_id="c1"),
+        ],
+    )
+    assert [(s.state, s.reason, s.started_at) for s in segments] == [
+        ("available", "", at(0)),
+        ("on_call", "", at(10)),
+        ("wrap_up", "", at(100)),
+        ("not_ready", "lunch", at(100)),
+    ]
+
+
+def test_unpause_during_a_call_cancels_the_pending_pause():
+    segments = presence_replay(
+        Segment("on_call", at(0), call_id="c1"),
+        [
+            PresenceEvent(at(5), "agent.state", data={"state": "break"}),
+            PresenceEvent(at(9), "agent.state", data={"state": "available"}),
+            PresenceEvent(at(20), "call.ended", call_id="c1"),
+            PresenceEvent(at(30), "call.wrapup_ended", call_id="c1"),
+        ],
+    )
+    assert states(segments)[-1] == ("available", "")
+
+
+def test_not_ready_during_wrap_up_applies_at_once():
+    segments = presence_replay(
+        Segment("wrap_up", at(0), call_id="c1"),
+        [PresenceEvent(at(5), "agent.state", data={"state": "not_ready", "reason": "coaching"})],
+    )
+    assert states(segments)[-1] == ("not_ready", "coaching")
+
+
+def test_feed_without_after_call_work_frees_the_agent_at_the_end():
+    segments = presence_replay(
+        Segment("on_call", at(0), call_id="c1", pending_state="not_ready", pending_reason="lunch"),
+        [PresenceEvent(at(60), "call.ended", call_id="c1", data={"wrapup": False})],
+    )
+    assert states(segments) == [("on_call", ""), ("not_ready", "lunch")]

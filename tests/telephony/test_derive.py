@@ -154,3 +154,19 @@ def test_timeout_with_no_wait_at_all():
     call = derive([ev("call.queued", 5, queue="sales"), ev("call.timeout", 5, queue="sales")])
     assert call.outcome == "timed_out"
     assert call.wait_s == 0
+
+
+def test_first_agents_wrap_up_on_a_transferred_call_is_kept():
+    events = [
+        ev("call.queued", 0, queue="sales"),
+        ev("call.answered", 5, queue="sales", agent="a1"),
+        ev("call.transferred", 60, agent="a1", data={"to_queue": "support"}),
+        ev("call.wrapup_ended", 80, agent="a1"),
+        ev("call.queued", 61, queue="support"),
+        ev("call.answered", 70, queue="support", agent="a2"),
+        ev("call.ended", 200),
+        ev("call.wrapup_ended", 230, agent="a2"),
+    ]
+    call = derive(events)
+    assert [v.acw_s for v in call.visits] == [20, 30]
+    assert call.acw_s == 50

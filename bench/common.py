@@ -1,0 +1,74 @@
+"""Shared set-up for benchmarks: Django against the database named by DATABASE_URL, and helpers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def django_setup() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "callcenter.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-only-key-0123456789abcdefghijklmnopqrstuvwxyz")
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database: the targets are for PostgreSQL.")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from django.db import connection
+
+    # A running system has planner statistics (autovacuum); a freshly filled bench database not yet.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(*, workers: int = 2) -> tuple[subprocess.Popen, str]:
+    """uvicorn on a free loopback port with the current environment; returns (process, base URL)."""
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own server, argv built here
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "callcenter.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2):  # noqa: S310 - loopback http
+                return process, base
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    sys.exit("the server did not start")
+
+
+def report(name: str, value: float, unit: str, target: str) -> None:
+    print(f"{name:<40} {value:>12,.0f} {unit:<10} target {target}")
