@@ -11,7 +11,7 @@ COPY . .
 # collectstatic needs settings to load; this key exists only for the build step.
 RUN SECRET_KEY=build-only-key python manage.py collectstatic --noinput -v0 \
  && useradd --create-home --uid 1000 callcenter \
- && mkdir -p /app/var && chown -R callcenter /app/var
+ && mkdir -p /app/var/media && chown -R callcenter /app/var
 USER callcenter
 
 EXPOSE 8000

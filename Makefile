@@ -54,5 +54,5 @@ clean:
 
 ## messages: refresh the Persian catalogue after changing user-facing strings, then compile it
 messages: $(VENV)/.dev
-	DEBUG=true $(PY) manage.py makemessages -l fa --ignore=.venv --ignore=var --ignore=tests
+	DEBUG=true $(PY) manage.py makemessages -l fa --ignore=.venv --ignore=var --ignore=tests --ignore=bench
 	DEBUG=true $(PY) manage.py compilemessages -l fa --ignore=.venv

@@ -21,6 +21,8 @@ def embedded_beat_start() -> None:
     if _started.is_set():
         return
     _started.set()
+    # Beat runs a task in-process only if it is registered here; autodiscovery is lazy otherwise.
+    app.loader.import_default_modules()
     service = beat.EmbeddedService(app, thread=True, scheduler_cls=app.conf.beat_scheduler)
     service.start()
     logger.info("Embedded beat started: scheduled tasks run inside this server process.")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -39,8 +40,20 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _feed_events_arrive(database: Path, timeout_s: float = 30) -> bool:
+    """The simulated ACD posts through the API; its agents log in at once, so events appear."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with sqlite3.connect(database) as connection:
+            if connection.execute("SELECT count(*) FROM telephony_callevent").fetchone()[0]:
+                return True
+        time.sleep(0.5)
+    return False
+
+
 def test_embedded_platform_serves_the_login_page_and_stops_on_ctrl_c(tmp_path):
-    """What `make run` does on a machine with nothing but Python: SQLite, in-process layers."""
+    """What `make run` does on a machine with nothing but Python: SQLite, in-process layers, and the
+    simulated ACD feed posting to the ingest API."""
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(DEBUG="true", VAR_DIR=str(tmp_path))
     manage = [sys.executable, "manage.py"]
@@ -67,7 +80,7 @@ def test_embedded_platform_serves_the_login_page_and_stops_on_ctrl_c(tmp_path):
             except OSError:
                 time.sleep(0.5)
         assert 'name="username"' in body
-        assert (tmp_path / "callcenter.sqlite3").exists()
+        assert _feed_events_arrive(tmp_path / "callcenter.sqlite3")
     finally:
         launcher.send_signal(signal.SIGINT)
         output, _ = launcher.communicate(timeout=30)

@@ -31,3 +31,22 @@ def test_beat_schedule_includes_the_heartbeat():
     entry = app.conf.beat_schedule["worker-heartbeat"]
     assert entry["task"] == heartbeat.name
     assert app.conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
+
+
+@pytest.mark.django_db
+def test_embedded_beat_runs_due_tasks_inside_the_process():
+    """Without Redis there is no worker: beat must run the task where it ticks (the server)."""
+    from datetime import timedelta
+
+    from celery import beat
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        app.loader.import_default_modules()
+        scheduler = beat.Scheduler(app, lazy=True)
+        entry = scheduler.Entry(name="hb", task=heartbeat.name, schedule=timedelta(seconds=30), app=app)
+        scheduler.apply_async(entry, advance=False)
+    finally:
+        app.conf.task_always_eager = previous
+    assert Heartbeat.objects.filter(component="worker").exists()

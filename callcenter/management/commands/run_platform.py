@@ -29,20 +29,37 @@ class Child:
     process: subprocess.Popen | None = None
 
 
-def platform_children(*, host: str, port: int) -> list[Child]:
+# A steady demo floor: 6 agents, 2 queues at 40 calls/h each (about 4 Erlangs), all day long.
+SIMULATOR_ARGS = ["--agents", "6", "--calls-per-hour", "40", "--speed", "1", "--duration", str(7 * 86_400)]
+
+
+def platform_children(*, host: str, port: int, simulator: bool = True) -> list[Child]:
     python = sys.executable
     server = Child(
         "web",
         [python, "-m", "uvicorn", "callcenter.asgi:application", "--host", host, "--port", str(port)],
     )
-    if not settings.REDIS_URL:
+    children = [server]
+    if settings.REDIS_URL:
+        children += [
+            Child("worker", [python, "-m", "celery", "-A", "callcenter", "worker", "-l", "INFO", "-c", "2"]),
+            Child("beat", [python, "-m", "celery", "-A", "callcenter", "beat", "-l", "INFO", "--pidfile="]),
+        ]
+    else:
         server.env["EMBEDDED_BEAT"] = "true"
-        return [server]
-    return [
-        server,
-        Child("worker", [python, "-m", "celery", "-A", "callcenter", "worker", "-l", "INFO", "-c", "2"]),
-        Child("beat", [python, "-m", "celery", "-A", "callcenter", "beat", "-l", "INFO", "--pidfile="]),
-    ]
+    if simulator:
+        from telephony.services import demo_telephony_seed
+
+        # Through the ingest API, like a real PBX: the in-memory channel layer lives in the server.
+        feed = demo_telephony_seed()
+        url = f"http://{host}:{port}/api/telephony/events"
+        children.append(
+            Child(
+                "simulator",
+                [python, "manage.py", "simulate_acd", "--url", url, "--token", feed.secret, *SIMULATOR_ARGS],
+            )
+        )
+    return children
 
 
 class Command(BaseCommand):
@@ -51,9 +68,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--no-simulator", action="store_true", help="Do not start the simulated ACD feed."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        children = platform_children(host=options["host"], port=options["port"])
+        children = platform_children(
+            host=options["host"], port=options["port"], simulator=not options["no_simulator"]
+        )
         stopping = False
 
         def request_stop(signum: int, frame: Any) -> None:
@@ -62,15 +84,11 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
-        for child in children:
-            # Own session: Ctrl-C reaches only this launcher, which then stops children in order.
-            child.process = subprocess.Popen(  # noqa: S603 - argv built above from sys.executable
-                child.argv,
-                env={**os.environ, **child.env},
-                start_new_session=True,
-            )
         url = f"http://{options['host']}:{options['port']}/"
-        if self._wait_ready(url + "healthz", children):
+        # The server first: the simulator posts to it from its first second.
+        self._start(children[:1])
+        if self._wait_ready(url + "healthz", children[:1]):
+            self._start(children[1:])
             self._banner(url)
         else:
             stopping = True
@@ -85,6 +103,15 @@ class Command(BaseCommand):
         self._stop(children)
         if exit_code:
             sys.exit(exit_code)
+
+    def _start(self, children: list[Child]) -> None:
+        for child in children:
+            # Own session: Ctrl-C reaches only this launcher, which then stops children in order.
+            child.process = subprocess.Popen(  # noqa: S603 - argv built above from sys.executable
+                child.argv,
+                env={**os.environ, **child.env},
+                start_new_session=True,
+            )
 
     def _wait_ready(self, health_url: str, children: list[Child], timeout_s: float = 60) -> bool:
         deadline = time.monotonic() + timeout_s
@@ -109,6 +136,7 @@ class Command(BaseCommand):
         lines = [
             "",
             f"callcenter is running at {url}   — {mode}",
+            "The simulated ACD feed posts calls to /api/telephony/events (see /console/feeds/).",
             f"Demo logins (password '{DEMO_PASSWORD}'):",
             *[f"  {username:<12} {role.value}" for username, role, _first, _last in DEMO_USERS],
             "Press Ctrl-C to stop everything.",

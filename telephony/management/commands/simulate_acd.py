@@ -1,0 +1,319 @@
+"""python manage.py simulate_acd: run the simulated ACD; send its events to the ingest API or the database."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
+
+from telephony.simulator import FeedStats, SimConfig, config_simple, event_seconds, simulate
+
+FLUSH_EVERY_S = 0.5  # at --speed > 0, a partial batch waits at most this long (real time)
+HEARTBEAT_EVERY_S = 10.0
+MAX_BACKOFF_S = 30.0
+SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
+
+
+class _Sender:
+    """Delivers batches, retrying transient failures with backoff: a batch is never dropped."""
+
+    def __init__(
+        self, *, deliver: Callable[[list[dict[str, Any]]], dict[str, Any]], warn: Callable[[str], None]
+    ):
+        self.deliver = deliver
+        self.warn = warn
+        self.sent = self.accepted = self.duplicates = self.rejected = 0
+
+    def send(self, batch: list[dict[str, Any]]) -> None:
+        delay = 0.5
+        while True:
+            try:
+                response = self.deliver(batch)
+                break
+            except _TransientError as error:
+                # Retrying is safe even when the first attempt was stored: repeated event ids are
+                # counted as duplicates and ignored by the ingest.
+                self.warn(f"{error}; retrying the batch of {len(batch)} in {delay:g} s")
+                time.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF_S)
+        self.sent += len(batch)
+        self.accepted += int(response.get("accepted", 0))
+        self.duplicates += int(response.get("duplicates", 0))
+        rejected = response.get("rejected") or []
+        self.rejected += len(rejected)
+        for item in rejected[:3]:
+            self.warn(f"rejected event {batch[item['index']]['event_id']}: {item['error']}")
+
+
+class _TransientError(Exception):
+    pass
+
+
+def _http_deliverer(url: str, token: str) -> Callable[[list[dict[str, Any]]], dict[str, Any]]:
+    def deliver(batch: list[dict[str, Any]]) -> dict[str, Any]:
+        body = json.dumps(batch, separators=(",", ":")).encode()
+        request = urllib.request.Request(  # noqa: S310 - the scheme is checked to be http(s) in handle()
+            url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - http(s) only, see above
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            detail = error.read()[:500].decode(errors="replace")
+            if error.code >= 500 or error.code == 429:
+                raise _TransientError(f"the ingest API answered {error.code}") from None
+            # 4xx: a wrong token or a bad request; retrying cannot help, so stop loudly instead.
+            raise CommandError(f"the ingest API refused the batch with {error.code}: {detail}") from None
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
+            raise _TransientError(f"cannot reach {url}: {error}") from None
+
+    return deliver
+
+
+def _direct_deliverer(source_name: str) -> Callable[[list[dict[str, Any]]], dict[str, Any]]:
+    from telephony.live import ingest_effects_publish
+    from telephony.services import call_events_ingest, feed_source_ensure
+
+    def deliver(batch: list[dict[str, Any]]) -> dict[str, Any]:
+        try:
+            source = feed_source_ensure(name=source_name)
+            result = call_events_ingest(source=source, raw_events=batch, origin="simulator")
+        except (OperationalError, InterfaceError) as error:
+            close_old_connections()  # a dropped connection is reopened on the next try
+            raise _TransientError(f"database unavailable: {error}") from None
+        ingest_effects_publish(result)
+        return result.as_response()
+
+    return deliver
+
+
+def _parse_start(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CommandError(f"--start {text!r} is not an ISO 8601 time (2026-11-23T09:00:00Z)") from None
+    # A time without an offset is taken as UTC, as the help says.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class Command(BaseCommand):
+    help = (
+        "Simulate an ACD/SIP feed (Poisson arrivals, IVR, skills routing, holds, transfers, breaks, "
+        "recordings, surveys) and send its events to the ingest API (--url, --token) or straight "
+        "into the database (--direct). Prints the calls, answered, abandoned, ASA and service level."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--calls-per-hour",
+            type=float,
+            default=120.0,
+            help="Mean arrivals per hour, per queue (default 120).",
+        )
+        parser.add_argument(
+            "--aht", type=float, default=180.0, help="Mean handle time in seconds (default 180)."
+        )
+        parser.add_argument(
+            "--patience",
+            type=float,
+            default=60.0,
+            help="Mean caller patience in the queue, seconds; 0 = callers never abandon (default 60).",
+        )
+        parser.add_argument(
+            "--agents", type=int, default=6, help="Agents agent1..agentN, each with every queue (default 6)."
+        )
+        parser.add_argument(
+            "--duration", type=float, default=3600.0, help="Simulated seconds of arrivals (default 3600)."
+        )
+        parser.add_argument(
+            "--speed",
+            type=float,
+            default=0.0,
+            help="Simulated seconds per real second (1 = real time); 0 = as fast as possible (default).",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=None,
+            help="Random seed (default: a fresh one, printed); the same seed and --start repeat a run.",
+        )
+        parser.add_argument("--queues", default="sales,support", help="Comma-separated queue names.")
+        parser.add_argument("--url", help="The ingest API, e.g. http://127.0.0.1:8000/api/telephony/events.")
+        parser.add_argument(
+            "--token", help="The feed source's secret, sent as Authorization: Bearer <token>."
+        )
+        parser.add_argument("--direct", action="store_true", help="Ingest straight into the database.")
+        parser.add_argument("--source", default="simulator", help="Feed source name (default simulator).")
+        parser.add_argument(
+            "--no-recordings",
+            action="store_true",
+            help="Emit no recording.ready events and write no WAV files.",
+        )
+        parser.add_argument(
+            "--start", help="Simulated start time, ISO 8601 (no offset means UTC); default: now."
+        )
+        parser.add_argument(
+            "--batch-size", type=int, default=500, help="Events per delivery, 1-5000 (default 500)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        url, token, direct = options["url"], options["token"], options["direct"]
+        if bool(url) == bool(direct):
+            raise CommandError("Choose one destination: --url URL --token TOKEN, or --direct.")
+        if url:
+            if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+                raise CommandError(f"--url {url!r} must be an http:// or https:// address")
+            if not token:
+                raise CommandError("--url needs --token (the feed source's secret).")
+        source = options["source"]
+        queues = [name.strip() for name in options["queues"].split(",") if name.strip()]
+        for name in [source, *queues]:
+            if not SLUG.match(name) or len(name) > 64:
+                raise CommandError(f"{name!r} is not a valid name: use up to 64 letters, digits, - and _")
+        if not queues:
+            raise CommandError("--queues needs at least one queue name")
+        if options["agents"] < 1:
+            raise CommandError("--agents must be at least 1")
+        if options["speed"] < 0:
+            raise CommandError("--speed must be 0 (as fast as possible) or more")
+        if not 1 <= options["batch_size"] <= 5000:
+            raise CommandError("--batch-size must be between 1 and 5000")
+        start = _parse_start(options["start"])
+        seed = options["seed"]
+        if seed is None:
+            seed = random.SystemRandom().randrange(1, 1_000_000)
+        recordings = not options["no_recordings"]
+        try:
+            config = config_simple(
+                queues=queues,
+                calls_per_hour=options["calls_per_hour"],
+                agents=options["agents"],
+                start=start,
+                aht_s=options["aht"],
+                patience_s=options["patience"],
+                duration_s=options["duration"],
+                seed=seed,
+                source=source,
+                recordings=recordings,
+                media_root=Path(settings.MEDIA_ROOT) if recordings else None,
+            )
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        self._announce(config)
+        deliver = _direct_deliverer(source) if direct else _http_deliverer(url, token)
+        sender = _Sender(deliver=deliver, warn=lambda text: self.stderr.write(text))
+        stats = FeedStats()
+        self.heartbeat_off = False
+        interrupted = False
+        try:
+            self._pump(
+                simulate(config),
+                sender,
+                stats,
+                config=config,
+                speed=options["speed"],
+                batch=options["batch_size"],
+            )
+        except KeyboardInterrupt:
+            interrupted = True
+        self._summary(stats, sender, interrupted=interrupted)
+
+    def _announce(self, config: SimConfig) -> None:
+        start = config.start.strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.stdout.write(
+            f"Simulating {config.duration_s:g} s from {start}, seed {config.seed} "
+            f"(repeat with --seed {config.seed} --start {start})."
+        )
+        traffic = sum(queue.calls_per_hour for queue in config.queues) * config.aht_s / 3600
+        if traffic >= len(config.agents):
+            self.stderr.write(
+                f"Offered load {traffic:.1f} Erlangs is at least the {len(config.agents)} agents: "
+                "queues will grow and callers abandon. Add --agents or lower --calls-per-hour "
+                "for a steady center."
+            )
+
+    def _pump(
+        self,
+        events: Iterable[dict[str, Any]],
+        sender: _Sender,
+        stats: FeedStats,
+        *,
+        config: SimConfig,
+        speed: float,
+        batch: int,
+    ) -> None:
+        buffer: list[dict[str, Any]] = []
+        first_buffered = 0.0
+        began = time.monotonic()
+        last_heartbeat = -HEARTBEAT_EVERY_S
+
+        def flush() -> None:
+            nonlocal buffer, last_heartbeat
+            if buffer:
+                pending, buffer = buffer, []
+                sender.send(pending)
+            now = time.monotonic()
+            if now - last_heartbeat >= HEARTBEAT_EVERY_S:
+                last_heartbeat = now
+                self._heartbeat()
+
+        try:
+            for event in events:
+                if speed > 0:
+                    due = began + event_seconds(event, config.start.astimezone(UTC)) / speed
+                    # Sleep until the event is due, waking to send a partial batch that has waited enough.
+                    while (now := time.monotonic()) < due:
+                        if buffer and now - first_buffered >= FLUSH_EVERY_S:
+                            flush()
+                            continue
+                        wake = min(due, first_buffered + FLUSH_EVERY_S) if buffer else due
+                        time.sleep(max(0.0, min(wake - now, FLUSH_EVERY_S)))
+                if not buffer:
+                    first_buffered = time.monotonic()
+                buffer.append(event)
+                stats.observe(event)
+                if len(buffer) >= batch or (speed > 0 and time.monotonic() - first_buffered >= FLUSH_EVERY_S):
+                    flush()
+        finally:
+            # Whatever has been generated is delivered, also on Ctrl-C: nothing is dropped.
+            flush()
+
+    def _heartbeat(self) -> None:
+        from callcenter.services import heartbeat_record
+
+        if self.heartbeat_off:
+            return
+        try:
+            heartbeat_record(component="simulator")
+        except DatabaseError as error:
+            # Posting to a remote API does not need this database: say so once and carry on without it.
+            self.heartbeat_off = True
+            self.stderr.write(f"No heartbeat will be recorded (database unavailable: {error}).")
+
+    def _summary(self, stats: FeedStats, sender: _Sender, *, interrupted: bool) -> None:
+        if interrupted:
+            self.stdout.write("Interrupted: the events generated so far were delivered.")
+        for line in stats.lines():
+            self.stdout.write(line)
+        self.stdout.write(
+            f"sent: {sender.sent}  accepted: {sender.accepted}  duplicates: {sender.duplicates}  "
+            f"rejected: {sender.rejected}"
+        )

@@ -1,0 +1,555 @@
+"""A deterministic discrete-event simulation of an inbound ACD that emits native feed events (DESIGN.md §2).
+
+`simulate(config)` yields event dicts in time order. Everything random comes from one
+`random.Random(config.seed)` and time is simulated (a heap of scheduled actions), so the same
+configuration always gives the same events, and nothing here reads the wall clock.
+
+The model: Poisson arrivals per queue; each call is offered, walks the IVR menu (`call.ivr`) to its
+queue and is queued; it rings the longest-idle available agent with the skill, or waits — first
+come, first served across the agent's queues — until one is free or the caller's patience
+(exponential) runs out (`call.abandoned`). Handle time is exponential with mean `aht_s` and split
+into talk, an optional hold and after-call work; an answered call is sometimes transferred once to
+another queue. Agents log in at the start, take occasional breaks, and log out when the simulated
+period is over and the last call has been wrapped up. With no ring time, holds, transfers or
+breaks, one queue and no patience limit, this is exactly the M/M/N queue of Erlang C.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from telephony.recordings import MAX_RECORDING_S, recording_write_wav
+
+# An IVR menu: node name → {"prompt": str, "options": {digit: {"node": name} or {"queue": name}}}.
+# Calls start at the node named "main".
+IvrMenu = dict[str, dict[str, Any]]
+IVR_ROOT = "main"
+SL_THRESHOLD_S = 20.0
+SHORT_ABANDON_S = 5.0
+# North American fictional numbers (555-0100…0199), so demo data never dials a real person.
+AREA_CODES = ("212", "312", "415", "617", "206", "303", "512", "702")
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    name: str
+    calls_per_hour: float
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    code: str
+    skills: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """What to simulate. Times are in simulated seconds; probabilities are 0-1."""
+
+    queues: tuple[QueueSpec, ...]
+    agents: tuple[AgentSpec, ...]
+    start: datetime  # aware; events are stamped start + simulated time, in UTC
+    duration_s: float = 3600.0  # arrivals stop here; calls in progress are finished
+    aht_s: float = 180.0  # mean of the exponential handle time (talk + hold + after-call work)
+    patience_s: float = 60.0  # mean of the exponential patience while queued; 0 = never abandon
+    seed: int = 1
+    source: str = "simulator"
+    ivr: IvrMenu | None = None  # None: the built-in two-level menu over the configured queues
+    ivr_enabled: bool = True
+    ivr_step_s: float = 5.0  # mean time to hear a prompt and press a digit
+    ring_s: float = 4.0  # mean ring time before the agent answers; 0 = answered at once
+    acw_share: float = 0.15  # share of the handle time spent in after-call work
+    hold_probability: float = 0.15
+    transfer_probability: float = 0.05  # answered calls transferred (once) to another queue
+    breaks_per_hour: float = 1.0  # per agent, while the period lasts
+    break_s: float = 300.0
+    survey_probability: float = 0.3
+    recordings: bool = True  # emit recording.ready for answered calls
+    media_root: Path | None = None  # also write the WAV files under it (paths are relative to it)
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.start.utcoffset() is None:
+            raise ValueError("start must be an aware datetime")
+        if not self.queues:
+            raise ValueError("configure at least one queue")
+        names = [queue.name for queue in self.queues]
+        if len(set(names)) != len(names):
+            raise ValueError("queue names must be unique")
+        codes = [agent.code for agent in self.agents]
+        if not codes or len(set(codes)) != len(codes):
+            raise ValueError("configure at least one agent; agent codes must be unique")
+        for agent in self.agents:
+            unknown = agent.skills - set(names)
+            if unknown:
+                raise ValueError(f"agent {agent.code} has skills for unknown queues: {sorted(unknown)}")
+        unserved = [name for name in names if not any(name in agent.skills for agent in self.agents)]
+        if unserved:
+            raise ValueError(
+                f"no agent has the skill for queue(s) {unserved}; their calls would wait forever"
+            )
+        if any(queue.calls_per_hour < 0 for queue in self.queues):
+            raise ValueError("calls_per_hour must be 0 or more")
+        if self.aht_s <= 0 or self.duration_s < 0 or self.patience_s < 0:
+            raise ValueError("aht_s must be positive; duration_s and patience_s 0 or more")
+        for name in ("hold_probability", "transfer_probability", "survey_probability", "acw_share"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if min(self.ivr_step_s, self.ring_s, self.breaks_per_hour, self.break_s) < 0:
+            raise ValueError("ivr_step_s, ring_s, breaks_per_hour and break_s must be 0 or more")
+        if self.ivr is not None:
+            ivr_paths(self.ivr)  # raises on a broken menu
+
+
+def config_simple(
+    *,
+    queues: list[str],
+    calls_per_hour: float,
+    agents: int,
+    start: datetime,
+    **options: Any,
+) -> SimConfig:
+    """A configuration with the same arrival rate in every queue and agents agent1..agentN who all
+    have every queue's skill (agent codes match the demo usernames agent1..agent3)."""
+    names = frozenset(queues)
+    return SimConfig(
+        queues=tuple(QueueSpec(name, calls_per_hour) for name in queues),
+        agents=tuple(AgentSpec(f"agent{n}", names) for n in range(1, agents + 1)),
+        start=start,
+        **options,
+    )
+
+
+def ivr_default(queues: list[str]) -> IvrMenu:
+    """The built-in two-level menu: a language choice, then one digit per queue."""
+    menu: IvrMenu = {
+        IVR_ROOT: {
+            "prompt": "Welcome. For English press 1. Para español oprima 2.",
+            "options": {"1": {"node": "menu-en"}, "2": {"node": "menu-es"}},
+        }
+    }
+    for node, word in (
+        ("menu-en", "For {queue} press {digit}."),
+        ("menu-es", "Para {queue} oprima {digit}."),
+    ):
+        options = {str(digit): {"queue": queue} for digit, queue in enumerate(queues[:9], start=1)}
+        prompt = " ".join(
+            word.format(queue=queue, digit=digit) for digit, queue in enumerate(queues[:9], start=1)
+        )
+        menu[node] = {"prompt": prompt, "options": options}
+    return menu
+
+
+def ivr_paths(menu: IvrMenu) -> dict[str, list[list[tuple[str, str]]]]:
+    """Every way through the menu to each queue: queue → list of [(node, digit), ...] from the root.
+
+    Raises ValueError for a menu without a root, an option that names an unknown node, or a loop.
+    """
+    if IVR_ROOT not in menu:
+        raise ValueError(f"the IVR menu needs a root node named {IVR_ROOT!r}")
+    paths: dict[str, list[list[tuple[str, str]]]] = {}
+
+    def walk(node: str, trail: list[tuple[str, str]], seen: frozenset[str]) -> None:
+        if node in seen:
+            raise ValueError(f"the IVR menu loops back to {node!r}")
+        if node not in menu:
+            raise ValueError(f"the IVR menu has no node {node!r}")
+        for digit, target in sorted(menu[node].get("options", {}).items()):
+            step = [*trail, (node, str(digit))]
+            if "queue" in target:
+                paths.setdefault(target["queue"], []).append(step)
+            elif "node" in target:
+                walk(target["node"], step, seen | {node})
+            else:
+                raise ValueError(f"IVR option {node}/{digit} needs a `node` or a `queue`")
+
+    walk(IVR_ROOT, [], frozenset())
+    return paths
+
+
+@dataclass
+class _Call:
+    n: int
+    call_id: str
+    caller: str
+    callee: str
+    queue: str
+    token: int = 0  # bumped when the call leaves the queue, so a stale patience timer does nothing
+    queued_at: float = 0.0
+    first_answered_at: float | None = None
+    waited_s: float = 0.0
+    transferred: bool = False
+
+
+@dataclass
+class _Agent:
+    spec: AgentSpec
+    order: int
+    status: str = "idle"  # idle | busy | break | out
+    idle_since: float = 0.0
+    break_pending: bool = False
+
+
+@dataclass(order=True)
+class _Action:
+    at: float
+    seq: int
+    run: Callable[..., None] = field(compare=False)
+    args: tuple[Any, ...] = field(compare=False, default=())
+
+
+class _Engine:
+    def __init__(self, config: SimConfig):
+        self.config = config
+        self.rng = random.Random(config.seed)
+        self.start = config.start.astimezone(UTC)
+        self.run_key = f"{config.seed}-{self.start:%Y%m%dT%H%M%S}"
+        self.now = 0.0
+        self.heap: list[_Action] = []
+        self.seq = 0
+        self.out: list[dict[str, Any]] = []
+        self.event_n = 0
+        self.call_n = 0
+        self.active_calls = 0
+        self.draining = False
+        self.queue_names = [queue.name for queue in config.queues]
+        self.waiting: dict[str, dict[int, _Call]] = {name: {} for name in self.queue_names}
+        self.agents = [_Agent(spec, order) for order, spec in enumerate(config.agents)]
+        self.skilled = {name: [a for a in self.agents if name in a.spec.skills] for name in self.queue_names}
+        menu = config.ivr if config.ivr is not None else ivr_default(self.queue_names)
+        self.paths = ivr_paths(menu) if config.ivr_enabled else {}
+        self.callers = [f"+1{area}5550{n}" for area in AREA_CODES for n in range(100, 200)]
+        self.dids = {name: f"+1800555{100 + i:04d}" for i, name in enumerate(self.queue_names)}
+
+    # --- plumbing ------------------------------------------------------------------------------
+    def at(self, delay: float, run: Callable[..., None], *args: Any) -> None:
+        self.seq += 1
+        heapq.heappush(self.heap, _Action(self.now + max(0.0, delay), self.seq, run, args))
+
+    def stamp(self, seconds: float) -> str:
+        moment = self.start + timedelta(milliseconds=round(seconds * 1000))
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+    def emit(
+        self, type_: str, *, call: _Call | None = None, agent: _Agent | None = None, **extra: Any
+    ) -> None:
+        self.event_n += 1
+        event: dict[str, Any] = {
+            "source": self.config.source,
+            "event_id": f"{self.run_key}-{self.event_n}",
+            "ts": self.stamp(self.now),
+            "type": type_,
+            "call_id": call.call_id if call else "",
+            "queue": extra.pop("queue", call.queue if call else ""),
+            "agent": agent.spec.code if agent else "",
+            "caller": call.caller if call else "",
+            "callee": call.callee if call else "",
+            "direction": "inbound" if call else "",
+            "data": extra.pop("data", {}),
+        }
+        self.out.append(event)
+
+    def spread(self, mean: float) -> float:
+        """A duration around `mean` (±50 %, uniform): for rings, prompts and the like."""
+        return mean * self.rng.uniform(0.5, 1.5) if mean > 0 else 0.0
+
+    def run(self) -> Iterator[dict[str, Any]]:
+        for agent in self.agents:
+            self.emit("agent.login", agent=agent)
+            if self.config.breaks_per_hour > 0:
+                self.at(self.rng.expovariate(self.config.breaks_per_hour / 3600), self.break_due, agent)
+        for queue in self.config.queues:
+            if queue.calls_per_hour > 0:
+                self.at(self.rng.expovariate(queue.calls_per_hour / 3600), self.arrive, queue)
+        self.at(self.config.duration_s, self.period_end)
+        yield from self.flush()
+        while self.heap:
+            action = heapq.heappop(self.heap)
+            self.now = action.at
+            action.run(*action.args)
+            yield from self.flush()
+        self.logout_all()  # a no-op when all went well; never leave an agent logged in
+        yield from self.flush()
+
+    def flush(self) -> Iterator[dict[str, Any]]:
+        out, self.out = self.out, []
+        yield from out
+
+    # --- calls ---------------------------------------------------------------------------------
+    def arrive(self, spec: QueueSpec) -> None:
+        if self.now >= self.config.duration_s:
+            return
+        self.at(self.rng.expovariate(spec.calls_per_hour / 3600), self.arrive, spec)
+        self.call_n += 1
+        self.active_calls += 1
+        call = _Call(
+            n=self.call_n,
+            call_id=f"{self.run_key}-c{self.call_n}",
+            caller=self.rng.choice(self.callers),
+            callee=self.dids[spec.name],
+            queue="",
+        )
+        self.emit("call.offered", call=call)
+        routes = self.paths.get(spec.name)
+        steps = self.rng.choice(routes) if routes else []
+        self.ivr_step(call, steps, 0, spec.name)
+
+    def ivr_step(self, call: _Call, steps: list[tuple[str, str]], index: int, queue: str) -> None:
+        if index > 0:
+            node, digit = steps[index - 1]
+            self.emit("call.ivr", call=call, data={"node": node, "digits": digit})
+        if index < len(steps):
+            self.at(self.spread(self.config.ivr_step_s), self.ivr_step, call, steps, index + 1, queue)
+        else:
+            self.enqueue(call, queue)
+
+    def enqueue(self, call: _Call, queue: str) -> None:
+        call.queue = queue
+        call.queued_at = self.now
+        call.token += 1
+        self.emit("call.queued", call=call)
+        agent = self.longest_idle(queue)
+        if agent is not None:
+            self.offer(call, agent)
+            return
+        self.waiting[queue][call.n] = call
+        if self.config.patience_s > 0:
+            self.at(self.rng.expovariate(1 / self.config.patience_s), self.patience_end, call, call.token)
+
+    def longest_idle(self, queue: str) -> _Agent | None:
+        idle = [agent for agent in self.skilled[queue] if agent.status == "idle"]
+        return min(idle, key=lambda agent: (agent.idle_since, agent.order)) if idle else None
+
+    def patience_end(self, call: _Call, token: int) -> None:
+        if call.token != token or call.n not in self.waiting[call.queue]:
+            return
+        del self.waiting[call.queue][call.n]
+        call.token += 1
+        wait = self.now - call.queued_at
+        self.emit("call.abandoned", call=call, data={"wait_s": round(wait, 3)})
+        if call.first_answered_at is not None:
+            self.recorded(call, None)  # abandoned after a transfer: the talk before it was recorded
+        self.call_done()
+
+    def offer(self, call: _Call, agent: _Agent) -> None:
+        agent.status = "busy"
+        call.token += 1  # no longer waiting: the patience timer is void
+        self.emit("call.ringing", call=call, agent=agent)
+        self.at(self.spread(self.config.ring_s), self.answer, call, agent)
+
+    def answer(self, call: _Call, agent: _Agent) -> None:
+        config = self.config
+        wait = self.now - call.queued_at
+        call.waited_s += wait
+        if call.first_answered_at is None:
+            call.first_answered_at = self.now
+        self.emit("call.answered", call=call, agent=agent, data={"wait_s": round(wait, 3)})
+        handle = self.rng.expovariate(1 / config.aht_s)
+        acw = handle * config.acw_share
+        talk = handle - acw  # including any hold
+        others = [name for name in self.queue_names if name != call.queue]
+        if others and not call.transferred and self.rng.random() < config.transfer_probability:
+            self.at(
+                talk * self.rng.uniform(0.2, 0.6), self.transfer, call, agent, self.rng.choice(others), acw
+            )
+            return
+        if self.rng.random() < config.hold_probability:
+            hold = talk * self.rng.uniform(0.1, 0.3)
+            begin = (talk - hold) * self.rng.uniform(0.2, 0.8)
+            self.at(begin, self.emit_later, "call.hold", call, agent)
+            self.at(begin + hold, self.emit_later, "call.unhold", call, agent)
+        self.at(talk, self.end, call, agent, acw)
+
+    def emit_later(self, type_: str, call: _Call, agent: _Agent) -> None:
+        self.emit(type_, call=call, agent=agent)
+
+    def transfer(self, call: _Call, agent: _Agent, target: str, acw: float) -> None:
+        call.transferred = True
+        self.emit("call.transferred", call=call, agent=agent, data={"to_queue": target})
+        self.at(acw, self.wrapup_end, call, agent, call.queue, False)
+        # The new queue picks the call up a moment later: a transfer takes a little while to set up,
+        # and a distinct time keeps "left the first queue" before "entered the second" in any order.
+        self.at(0.5, self.enqueue, call, target)
+
+    def end(self, call: _Call, agent: _Agent, acw: float) -> None:
+        config = self.config
+        by = "caller" if self.rng.random() < 0.6 else "agent"
+        self.emit("call.ended", call=call, agent=agent, data={"by": by})
+        self.at(acw, self.wrapup_end, call, agent, call.queue, True)
+        self.recorded(call, agent)
+        if self.rng.random() < config.survey_probability:
+            self.at(self.rng.uniform(30, 120), self.survey, call)
+
+    def wrapup_end(self, call: _Call, agent: _Agent, queue: str, last_leg: bool) -> None:
+        self.emit("call.wrapup_ended", call=call, agent=agent, queue=queue)
+        if last_leg:
+            self.active_calls -= 1
+        self.agent_free(agent)
+        self.logout_when_done()
+
+    def call_done(self) -> None:
+        self.active_calls -= 1
+        self.logout_when_done()
+
+    def recorded(self, call: _Call, agent: _Agent | None) -> None:
+        """The call is over: its recording is ready a few seconds later."""
+        if self.config.recordings and call.first_answered_at is not None:
+            self.at(self.rng.uniform(1, 3), self.recording, call, agent, self.now - call.first_answered_at)
+
+    def recording(self, call: _Call, agent: _Agent | None, length_s: float) -> None:
+        day = self.start + timedelta(seconds=call.first_answered_at or 0)
+        path = f"recordings/{self.config.source}/{day:%Y/%m/%d}/{call.call_id}.wav"
+        seconds = min(length_s, MAX_RECORDING_S)  # the stand-in clip is capped; duration_s is the clip's
+        if self.config.media_root is not None:
+            seconds = recording_write_wav(
+                Path(self.config.media_root) / path,
+                duration_s=seconds,
+                seed=self.config.seed * 1_000_003 + call.n,
+            )
+        self.emit(
+            "recording.ready", call=call, agent=agent, data={"path": path, "duration_s": round(seconds, 3)}
+        )
+
+    def survey(self, call: _Call) -> None:
+        # Long waits make unhappy customers: the score leans lower after a minute in the queue.
+        weights = (5, 7, 13, 35, 40) if call.waited_s <= 60 else (15, 15, 25, 25, 20)
+        csat = self.rng.choices(range(1, 6), weights=weights)[0]
+        data: dict[str, Any] = {"csat": csat}
+        if self.rng.random() < 0.8:
+            data["nps"] = max(0, min(10, round(csat * 2 + self.rng.gauss(0, 1.5))))
+        self.emit("survey.response", call=call, data=data)
+
+    # --- agents --------------------------------------------------------------------------------
+    def agent_free(self, agent: _Agent) -> None:
+        if agent.status == "out":
+            return
+        if agent.break_pending and not self.draining:
+            agent.break_pending = False
+            agent.status = "break"
+            # A second later, so a feed sorted by time shows the wrap-up ending before the break.
+            self.at(1.0, self.break_start, agent)
+            return
+        agent.break_pending = False
+        waiting = [
+            next(iter(self.waiting[name].values())) for name in agent.spec.skills if self.waiting[name]
+        ]
+        if waiting:
+            call = min(waiting, key=lambda c: (c.queued_at, c.n))
+            del self.waiting[call.queue][call.n]
+            self.offer(call, agent)
+            return
+        agent.status = "idle"
+        agent.idle_since = self.now
+
+    def break_due(self, agent: _Agent) -> None:
+        if self.draining or agent.status == "out":
+            return
+        self.at(self.rng.expovariate(self.config.breaks_per_hour / 3600), self.break_due, agent)
+        if agent.status == "idle":
+            agent.status = "break"
+            self.break_start(agent)
+        elif agent.status == "busy":
+            agent.break_pending = True
+
+    def break_start(self, agent: _Agent) -> None:
+        if agent.status == "out":
+            return
+        self.emit("agent.state", agent=agent, data={"state": "not_ready", "reason": "break"})
+        self.at(self.spread(self.config.break_s), self.break_end, agent)
+
+    def break_end(self, agent: _Agent) -> None:
+        if agent.status == "out":
+            return
+        self.emit("agent.state", agent=agent, data={"state": "available", "reason": ""})
+        self.agent_free(agent)
+
+    def period_end(self) -> None:
+        self.draining = True
+        self.logout_when_done()
+
+    def logout_when_done(self) -> None:
+        if not self.draining or self.active_calls > 0:
+            return
+        if any(agent.status == "busy" for agent in self.agents):
+            return  # someone is still wrapping up a transferred leg
+        self.logout_all()
+
+    def logout_all(self) -> None:
+        for agent in self.agents:
+            if agent.status != "out":
+                agent.status = "out"
+                self.emit("agent.logout", agent=agent)
+
+
+def simulate(config: SimConfig) -> Iterator[dict[str, Any]]:
+    """Yield the simulated feed's events (DESIGN.md §2 dicts), in time order, until every call and
+    agent has finished. Deterministic: the same config gives the same events, ids included."""
+    return _Engine(config).run()
+
+
+def event_seconds(event: dict[str, Any], start: datetime) -> float:
+    """Simulated seconds from `start` to the event's time."""
+    return (datetime.fromisoformat(event["ts"]) - start).total_seconds()
+
+
+@dataclass
+class FeedStats:
+    """Running counts of a generated feed, for the command's summary: visits count as in DESIGN §3."""
+
+    sl_threshold_s: float = SL_THRESHOLD_S
+    short_abandon_s: float = SHORT_ABANDON_S
+    events: int = 0
+    calls: int = 0
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    short_abandoned: int = 0
+    transferred: int = 0
+    within_sl: int = 0
+    total_wait_s: float = 0.0
+    _queued_at: dict[str, datetime] = field(default_factory=dict, repr=False)
+
+    def observe(self, event: dict[str, Any]) -> None:
+        self.events += 1
+        kind, call_id = event["type"], event["call_id"]
+        if kind == "call.offered":
+            self.calls += 1
+        elif kind == "call.queued":
+            self.offered += 1
+            self._queued_at[call_id] = datetime.fromisoformat(event["ts"])
+        elif kind in ("call.answered", "call.abandoned") and call_id in self._queued_at:
+            wait = (datetime.fromisoformat(event["ts"]) - self._queued_at.pop(call_id)).total_seconds()
+            if kind == "call.answered":
+                self.answered += 1
+                self.total_wait_s += wait
+                self.within_sl += wait <= self.sl_threshold_s
+            else:
+                self.abandoned += 1
+                self.short_abandoned += wait < self.short_abandon_s
+        elif kind == "call.transferred":
+            self.transferred += 1
+
+    @property
+    def asa_s(self) -> float | None:
+        return self.total_wait_s / self.answered if self.answered else None
+
+    @property
+    def service_level(self) -> float | None:
+        """Answered within the threshold / (offered - short abandoned), a fraction 0-1."""
+        base = self.offered - self.short_abandoned
+        return self.within_sl / base if base > 0 else None
+
+    def lines(self) -> list[str]:
+        asa = "n/a" if self.asa_s is None else f"{self.asa_s:.1f} s"
+        level = "n/a" if self.service_level is None else f"{100 * self.service_level:.1f} %"
+        return [
+            f"calls: {self.calls}  queue visits: {self.offered}  answered: {self.answered}  "
+            f"abandoned: {self.abandoned}  transferred: {self.transferred}",
+            f"events: {self.events}",
+            f"ASA: {asa}  service level (≤ {self.sl_threshold_s:g} s): {level}",
+        ]
