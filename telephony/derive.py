@@ -11,28 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from telephony.events import AFTER_CALL_TYPE_ORDER, CALL_TYPE_ORDER
+
 # Order of types that share a timestamp: a call is queued before it rings, answered before it ends.
-TYPE_ORDER = {
-    name: rank
-    for rank, name in enumerate(
-        [
-            "call.offered",
-            "call.ivr",
-            "call.queued",
-            "call.ringing",
-            "call.answered",
-            "call.hold",
-            "call.unhold",
-            "call.transferred",
-            "call.abandoned",
-            "call.timeout",
-            "call.ended",
-            "call.wrapup_ended",
-            "recording.ready",
-            "survey.response",
-        ]
-    )
-}
+TYPE_ORDER = {name: rank for rank, name in enumerate((*CALL_TYPE_ORDER, *AFTER_CALL_TYPE_ORDER))}
 
 ANSWERED, ABANDONED, TIMED_OUT, TRANSFERRED = "answered", "abandoned", "timed_out", "transferred"
 

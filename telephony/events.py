@@ -11,24 +11,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-CALL_TYPES = frozenset(
-    {
-        "call.offered",
-        "call.ivr",
-        "call.queued",
-        "call.ringing",
-        "call.answered",
-        "call.hold",
-        "call.unhold",
-        "call.transferred",
-        "call.abandoned",
-        "call.timeout",
-        "call.ended",
-        "call.wrapup_ended",
-    }
+# The call event types, in the order a call goes through them; derivation sorts ties by it.
+CALL_TYPE_ORDER = (
+    "call.offered",
+    "call.ivr",
+    "call.queued",
+    "call.ringing",
+    "call.answered",
+    "call.hold",
+    "call.unhold",
+    "call.transferred",
+    "call.abandoned",
+    "call.timeout",
+    "call.ended",
+    "call.wrapup_ended",
 )
+CALL_TYPES = frozenset(CALL_TYPE_ORDER)
 AGENT_TYPES = frozenset({"agent.login", "agent.logout", "agent.state"})
-OTHER_CALL_TYPES = frozenset({"recording.ready", "survey.response"})
+AFTER_CALL_TYPE_ORDER = ("recording.ready", "survey.response")
+OTHER_CALL_TYPES = frozenset(AFTER_CALL_TYPE_ORDER)
 EVENT_TYPES = CALL_TYPES | AGENT_TYPES | OTHER_CALL_TYPES
 # Agent states a feed may set with agent.state; ringing/on_call/wrap_up come from call events.
 SETTABLE_AGENT_STATES = frozenset({"available", "not_ready", "break"})
