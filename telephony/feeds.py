@@ -49,8 +49,10 @@ def feed_authenticate(request: HttpRequest) -> FeedSource:
     return source
 
 
-def batch_parse(body: bytes, content_type: str, *, limit: int) -> tuple[list[Any], list[tuple[int, str]]]:
-    """Events of a JSON-array or NDJSON body, and (index, error) for NDJSON lines that are not JSON.
+def batch_parse(
+    body: bytes, content_type: str, *, limit: int
+) -> tuple[list[Any], list[tuple[int, str, str]]]:
+    """Events of a JSON-array or NDJSON body, and (index, error, line) for NDJSON lines that are not JSON.
 
     A body that is not JSON at all raises ApplicationError (400) with the parser's message; one over
     `limit` events raises BatchTooLargeError (413).
@@ -62,7 +64,7 @@ def batch_parse(body: bytes, content_type: str, *, limit: int) -> tuple[list[Any
     stripped = text.lstrip()
     if "ndjson" in content_type or "jsonlines" in content_type or (stripped and stripped[0] == "{"):
         events: list[Any] = []
-        bad: list[tuple[int, str]] = []
+        bad: list[tuple[int, str, str]] = []
         lines = [line for line in text.splitlines() if line.strip()]
         if len(lines) > limit:
             raise BatchTooLargeError(f"A batch holds at most {limit} events; this one has {len(lines)}.")
@@ -71,7 +73,9 @@ def batch_parse(body: bytes, content_type: str, *, limit: int) -> tuple[list[Any
                 events.append(json.loads(line))
             except json.JSONDecodeError as error:
                 events.append(None)
-                bad.append((index, f"line {index + 1} is not JSON: {error.msg} at column {error.colno}"))
+                bad.append(
+                    (index, f"line {index + 1} is not JSON: {error.msg} at column {error.colno}", line)
+                )
         if lines and len(bad) == len(lines):
             raise ApplicationError(f"The body is not JSON: {bad[0][1]}.", code="parse_error")
         return events, bad

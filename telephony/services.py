@@ -87,11 +87,11 @@ def call_events_ingest(
     Each event is judged alone: valid ones are stored and applied (calls and presence re-derived),
     repeats of stored or earlier events are counted as duplicates, invalid ones are quarantined and
     listed by index. One transaction for the batch: nothing is half-written. Returns the counts.
-    `prevalidated` carries (index, error) pairs of entries rejected before this call (parse errors).
+    `prevalidated` carries (index, error, raw text) of entries rejected before this call (parse errors).
     """
     result = IngestResult()
     quarantine: list[QuarantinedEvent] = []
-    for index, error in prevalidated:
+    for index, error, _raw in prevalidated:
         result.rejected.append({"index": index, "error": error})
     valid: dict[str, FeedEvent] = {}
     for index, raw in enumerate(raw_events):
@@ -111,9 +111,9 @@ def call_events_ingest(
             result.duplicates += 1
         else:
             valid[event.event_id] = event
-    for index, error in prevalidated:
+    for index, error, raw_text in prevalidated:
         quarantine.append(
-            QuarantinedEvent(source_name=source.name, origin=origin, index=index, raw="", error=error)
+            QuarantinedEvent(source_name=source.name, origin=origin, index=index, raw=raw_text, error=error)
         )
     result.rejected.sort(key=lambda item: item["index"])
     with transaction.atomic():
