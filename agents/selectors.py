@@ -26,20 +26,6 @@ def agent_users_by_code(codes: Iterable[str]) -> dict[str, int]:
     return found
 
 
-def agent_current_states(codes: Iterable[str] | None = None) -> list[PresenceSegment]:
-    query = PresenceSegment.objects.filter(ended_at__isnull=True)
-    if codes is not None:
-        query = query.filter(agent_code__in=list(codes))
-    return list(query.order_by("agent_code"))
-
-
-def presence_timeline(agent_code: str, since=None) -> list[PresenceSegment]:
-    query = PresenceSegment.objects.filter(agent_code=agent_code)
-    if since is not None:
-        query = query.filter(Q(ended_at__isnull=True) | Q(ended_at__gt=since))
-    return list(query.order_by("started_at", "id"))
-
-
 def presence_covering(since: dict[str, datetime]) -> dict[str, PresenceSegment]:
     """Per agent code, the segment the agent was in at `since[code]` (started before, not ended)."""
     if not since:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import transaction
@@ -67,12 +67,6 @@ def presence_apply(*, events_by_agent: dict[str, list[PresenceEvent]], window_lo
         unique_fields=["agent_code"],
         update_fields=["last_event_at"],
     )
-
-
-@transaction.atomic
-def presence_rebuild(*, events_by_agent: dict[str, list[PresenceEvent]]) -> None:
-    """Rebuild each agent's presence from its earliest given event on (see presence_apply)."""
-    _rebuild(events_by_agent, agent_users_by_code(events_by_agent))
 
 
 def _rebuild(events_by_agent: dict[str, list[PresenceEvent]], users: dict[str, int]) -> None:
@@ -140,12 +134,3 @@ def _replay_and_store(
         ]
     bulk_update_by_pk(PresenceSegment, changed, ["ended_at", "pending_state", "pending_reason"])
     bulk_insert(PresenceSegment, created)
-
-
-def earliest_per_agent(pairs: Iterable[tuple[str, datetime]]) -> dict[str, datetime]:
-    """The earliest instant per agent code among (code, ts) pairs."""
-    result: dict[str, datetime] = {}
-    for code, ts in pairs:
-        if code and (code not in result or ts < result[code]):
-            result[code] = ts
-    return result
