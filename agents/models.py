@@ -19,6 +19,29 @@ class AgentProfile(models.Model):
         return self.code
 
 
+class Team(models.Model):
+    """A group of agents led by a supervisor; tickets are routed to teams and escalate to the lead."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_teams",
+        verbose_name=_("supervisor"),
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="teams", verbose_name=_("members")
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class AgentState(models.TextChoices):
     LOGGED_OUT = "logged_out", _("Logged out")
     AVAILABLE = "available", _("Available")

@@ -29,9 +29,30 @@ ROLE_LABELS: dict[Role, Promise] = {
 
 # "app_label.codename", or "app_label.*" for every permission of an app.
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    Role.AGENT: ("callcenter.use_agent_desktop",),
-    Role.SUPERVISOR: ("callcenter.view_wallboard", "callcenter.view_reports"),
-    Role.QA: ("callcenter.use_qa",),
+    Role.AGENT: (
+        "callcenter.use_agent_desktop",
+        "tickets.view_customer",
+        "tickets.add_customer",
+        "tickets.change_customer",
+        "tickets.view_ticket",
+        "tickets.add_ticket",
+        "tickets.change_ticket",
+        "tickets.view_callback",
+        "tickets.add_callback",
+        "tickets.change_callback",
+        "tickets.view_calllog",
+        "tickets.add_calllog",
+        "tickets.change_calllog",
+    ),
+    # Supervisors work every team's tickets and configure SLA policies, dispositions and scripts.
+    Role.SUPERVISOR: ("callcenter.view_wallboard", "callcenter.view_reports", "tickets.*"),
+    Role.QA: (
+        "callcenter.use_qa",
+        "tickets.view_customer",
+        "tickets.view_ticket",
+        "tickets.view_all_tickets",
+        "tickets.view_calllog",
+    ),
     Role.ADMIN: (
         "callcenter.use_admin_console",
         "auth.view_user",
@@ -41,6 +62,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "django_celery_beat.*",
         "telephony.*",
         "agents.*",
+        "tickets.*",
     ),
 }
 
@@ -63,6 +85,8 @@ class NavItem:
 
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Desktop"), "agents:desktop", "callcenter.use_agent_desktop"),
+    NavItem(_("Customers"), "tickets:customer_list", "tickets.view_customer"),
+    NavItem(_("Tickets"), "tickets:ticket_list", "tickets.view_ticket"),
     NavItem(_("Wallboard"), "kpi:wallboard", "callcenter.view_wallboard"),
     NavItem(_("Reports"), "kpi:reports", "callcenter.view_reports"),
     NavItem(_("QA queue"), "qa:queue", "callcenter.use_qa"),

@@ -22,6 +22,7 @@ api_patterns = [
     path("me/", apis.MeApi.as_view(), name="api-me"),
     path("me/preferences/", apis.MePreferencesApi.as_view(), name="api-me-preferences"),
     path("telephony/", include("telephony.urls")),
+    path("", include("tickets.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -40,6 +41,7 @@ urlpatterns = [
     path("console/", include(console_patterns)),
     path("desktop/", include("agents.urls")),
     path("qa/", include("qa.urls")),
+    path("", include("tickets.urls")),
     path("", include("kpi.urls")),
     path("api/", include(api_patterns)),
     path("django-admin/", admin.site.urls),

@@ -123,6 +123,7 @@ class Call(models.Model):
             models.Index(fields=["queued_at"], name="call_queued_idx"),
             models.Index(fields=["agent", "answered_at"], name="call_agent_idx"),
             models.Index(fields=["caller"], name="call_caller_idx"),
+            models.Index(fields=["call_id"], name="call_call_id_idx"),
         ]
 
     def __str__(self) -> str:
@@ -169,3 +170,39 @@ class QuarantinedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.origin}:{self.source_name} {self.error[:60]}"
+
+
+class AcdAction(models.TextChoices):
+    LOGIN = "login", _("Log in")
+    LOGOUT = "logout", _("Log out")
+    STATE = "state", _("Change state")
+    ANSWER = "answer", _("Answer")
+    HOLD = "hold", _("Hold")
+    UNHOLD = "unhold", _("Resume")
+    TRANSFER = "transfer", _("Transfer")
+    HANGUP = "hangup", _("Hang up")
+    WRAPUP_END = "wrapup_end", _("End wrap-up")
+    DIAL = "dial", _("Dial out")
+
+
+class AcdCommand(models.Model):
+    """An action for the ACD from the agent desktop (answer, hold, pause, dial…).
+
+    The ACD picks its commands up (`GET /api/telephony/commands`) and reports what happened as feed
+    events, exactly as a real PBX does after an AMI action: the desktop never changes presence itself.
+    """
+
+    source = models.ForeignKey(FeedSource, on_delete=models.CASCADE, related_name="commands")
+    agent_code = models.CharField(max_length=128)
+    action = models.CharField(max_length=12, choices=AcdAction.choices)
+    call_id = models.CharField(max_length=128, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    taken_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["source", "taken_at", "id"], name="acd_command_pending_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.agent_code} {self.action} {self.call_id}"

@@ -1,0 +1,1 @@
+"""DRF APIs of the CRM and ticketing app, one module per area; each exports `urlpatterns`."""

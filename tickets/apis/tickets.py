@@ -1,0 +1,3 @@
+"""tickets."""
+
+urlpatterns: list = []

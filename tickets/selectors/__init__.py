@@ -1,0 +1,1 @@
+"""Reads of the CRM and ticketing app, one module per area."""

@@ -1,0 +1,3 @@
+"""calls."""
+
+urlpatterns: list = []
