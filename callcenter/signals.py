@@ -8,10 +8,14 @@ from django.http import HttpRequest
 
 
 def roles_sync_after_migrate(sender: Any, **kwargs: Any) -> None:
+    from django.apps import apps
+
     from callcenter.services import roles_sync
 
-    # post_migrate fires once per app; syncing after the last one is enough.
-    if getattr(sender, "name", None) == "callcenter":
+    # post_migrate fires once per app with models, in INSTALLED_APPS order, and each app's
+    # permissions are created by its own signal: sync after the last one, when all exist.
+    with_models = [config.name for config in apps.get_app_configs() if config.models_module is not None]
+    if getattr(sender, "name", None) == with_models[-1]:
         roles_sync()
 
 
