@@ -84,7 +84,11 @@ def _next_state(current: Segment | None, event: PresenceEvent) -> Segment | None
             return Segment(state, event.ts, reason=reason)
         case "call.ringing":
             if data.get("answered") is False:
-                return None  # a ring that went unanswered (queue_log RINGNOANSWER): logged after the fact
+                # The ring is over unanswered: it ends a ringing state that the feed announced live;
+                # queue_log's RINGNOANSWER is written after the fact, with no ringing state to end.
+                if current and current.state == AgentState.RINGING and current.call_id == event.call_id:
+                    return _after_call(current, event.ts)
+                return None
             return _carry(
                 current, Segment(AgentState.RINGING, event.ts, call_id=event.call_id, queue=event.queue)
             )

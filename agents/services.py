@@ -53,6 +53,7 @@ def presence_apply(*, events_by_agent: dict[str, list[PresenceEvent]], window_lo
         _replay_and_store(in_order, open_segments, users)
     if late:
         _rebuild(window_loader(late), users)
+    transaction.on_commit(lambda: _publish(events_by_agent))
     PresenceCursor.objects.bulk_create(
         [
             PresenceCursor(
@@ -67,6 +68,12 @@ def presence_apply(*, events_by_agent: dict[str, list[PresenceEvent]], window_lo
         unique_fields=["agent_code"],
         update_fields=["last_event_at"],
     )
+
+
+def _publish(events_by_agent: dict[str, list[PresenceEvent]]) -> None:
+    from agents.live import presence_publish  # the live layer reads presence; imported late to avoid a cycle
+
+    presence_publish(events_by_agent)
 
 
 def _rebuild(events_by_agent: dict[str, list[PresenceEvent]], users: dict[str, int]) -> None:

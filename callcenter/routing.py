@@ -2,9 +2,11 @@
 
 from django.urls import path
 
+from agents.consumers import DesktopConsumer
 from callcenter.consumers import PingConsumer, WallboardConsumer
 
 websocket_urlpatterns = [
     path("ws/ping/", PingConsumer.as_asgi()),
     path("ws/wallboard/", WallboardConsumer.as_asgi()),
+    path("ws/desktop/", DesktopConsumer.as_asgi()),
 ]

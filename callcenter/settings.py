@@ -181,6 +181,8 @@ try:
     ZoneInfo(TIME_ZONE)
 except (ZoneInfoNotFoundError, ValueError):
     raise ImproperlyConfigured(f"TIME_ZONE={TIME_ZONE!r} is not an IANA time zone.") from None
+# The feed source whose ACD takes the agent desktop's commands (answer, hold, pause, dial…).
+ACD_SOURCE = env_str("ACD_SOURCE", "simulator")
 DEFAULT_REGION = env_str("DEFAULT_REGION", "US").upper()
 if len(DEFAULT_REGION) != 2 or not DEFAULT_REGION.isalpha():
     raise ImproperlyConfigured(f"DEFAULT_REGION={DEFAULT_REGION!r} is not a two-letter country code.")

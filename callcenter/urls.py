@@ -23,6 +23,7 @@ api_patterns = [
     path("me/preferences/", apis.MePreferencesApi.as_view(), name="api-me-preferences"),
     path("telephony/", include("telephony.urls")),
     path("", include("tickets.api_urls")),
+    path("", include("agents.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

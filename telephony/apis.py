@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from telephony.acd import acd_commands_take
 from telephony.feeds import batch_parse, feed_authenticate
 from telephony.live import ingest_effects_publish
 from telephony.services import MAX_BATCH, call_events_ingest
@@ -71,3 +72,39 @@ class EventIngestApi(APIView):
         result = call_events_ingest(source=source, raw_events=events, prevalidated=bad_lines)
         ingest_effects_publish(result)
         return Response(self.OutputSerializer(result.as_response()).data)
+
+
+class AcdCommandsApi(APIView):
+    """The ACD's side of desktop actions: it takes pending commands and reports results as events."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    class OutputSerializer(serializers.Serializer):
+        class CommandSerializer(serializers.Serializer):
+            id = serializers.IntegerField()
+            agent = serializers.CharField(source="agent_code")
+            action = serializers.CharField()
+            call_id = serializers.CharField()
+            data = serializers.DictField()
+            created_at = serializers.DateTimeField()
+
+        commands = CommandSerializer(many=True)
+
+        class Meta:
+            ref_name = "AcdCommands"
+
+    @extend_schema(
+        summary="Take the pending commands for this feed's ACD (each is handed out once)",
+        description=(
+            "Authenticate like the ingest API (`Authorization: Bearer <feed secret>`). Actions: login, "
+            "logout, state (data: state, reason), answer, hold, unhold, transfer (data: to_queue), hangup, "
+            "wrapup_end, dial (data: number, callback_id). Report outcomes as feed events."
+        ),
+        request=None,
+        responses={200: OutputSerializer, 401: OpenApiResponse(description="Bad feed token")},
+    )
+    def post(self, request: Request) -> Response:
+        source = feed_authenticate(request._request)
+        commands = acd_commands_take(source=source)
+        return Response(self.OutputSerializer({"commands": commands}).data)

@@ -12,6 +12,8 @@ from django.db import transaction
 
 from agents.selectors import agent_users_by_code
 from callcenter.realtime import group_push, user_group, wallboard_group
+from telephony.events import FeedEvent
+from telephony.selectors import call_customer_number
 from telephony.services import IngestResult
 
 logger = logging.getLogger(__name__)
@@ -75,6 +77,40 @@ class WallboardCoalescer:
 wallboard_coalescer = WallboardCoalescer()
 
 
+def _number(event: FeedEvent) -> str:
+    """The customer's side of the call: the caller inbound, the dialled number outbound."""
+    return event.callee if event.direction == "outbound" else event.caller
+
+
+def _call_parties(pops: list[FeedEvent]) -> dict[str, str]:
+    """The customer's number per popped call: from the event, else from the call's stored events."""
+    return {
+        event.call_id: _number(event)
+        or call_customer_number(source_name=event.source, call_id=event.call_id, direction=event.direction)
+        for event in pops
+    }
+
+
+def _customers_by_number(numbers: set[str]) -> dict[str, dict[str, Any]]:
+    """The best-matching customer per number (id and name), for the screen pop."""
+    from tickets.selectors.customers import customers_match_phone  # the CRM owns matching rules
+
+    found: dict[str, dict[str, Any]] = {}
+    for number in numbers:
+        if not number:
+            continue
+        matches = customers_match_phone(number=number)
+        if matches:
+            best = matches[0]
+            found[number] = {
+                "id": best.pk,
+                "name": best.name,
+                "company": best.company,
+                "matches": len(matches),
+            }
+    return found
+
+
 def ingest_effects_publish(result: IngestResult) -> None:
     """After the batch commits: a screen pop per new ringing/answered event, and a wallboard notice."""
     pops = result.ringing
@@ -83,6 +119,9 @@ def ingest_effects_publish(result: IngestResult) -> None:
         return
     users = agent_users_by_code({event.agent for event in pops})
     last_event_at = max((event.ts for event in result.applied), default=None)
+    pops = [event for event in pops if event.agent in users]
+    parties = _call_parties(pops)
+    customers = _customers_by_number(set(parties.values()))
 
     def publish() -> None:
         if activity and last_event_at:
@@ -95,9 +134,11 @@ def ingest_effects_publish(result: IngestResult) -> None:
                 "type": "screen_pop",
                 "event": event.type,
                 "call_id": event.call_id,
-                "caller": event.caller,
+                "caller": parties.get(event.call_id, ""),
+                "direction": event.direction or "inbound",
                 "queue": event.queue,
                 "at": event.ts.isoformat(),
+                "customer": customers.get(parties.get(event.call_id, "")),
             }
             try:
                 group_push(user_group(user_id), payload)

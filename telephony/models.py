@@ -124,6 +124,7 @@ class Call(models.Model):
             models.Index(fields=["agent", "answered_at"], name="call_agent_idx"),
             models.Index(fields=["caller"], name="call_caller_idx"),
             models.Index(fields=["call_id"], name="call_call_id_idx"),
+            models.Index(fields=["callee"], name="call_callee_idx"),
         ]
 
     def __str__(self) -> str:

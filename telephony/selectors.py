@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 
-from telephony.models import CallEvent, FeedSource, QuarantinedEvent
+from telephony.models import Call, CallEvent, FeedSource, QuarantinedEvent
 
 
 @dataclass(frozen=True)
@@ -43,3 +43,52 @@ def feed_status_list() -> list[FeedStatus]:
 
 def quarantine_recent(limit: int = 50) -> list[QuarantinedEvent]:
     return list(QuarantinedEvent.objects.order_by("-received_at", "-id")[:limit])
+
+
+# What a desktop action needs the agent's last step on the call to be (the latest of their events).
+CALL_STEP_TYPES = (
+    "call.ringing",
+    "call.answered",
+    "call.hold",
+    "call.unhold",
+    "call.ended",
+    "call.transferred",
+    "call.wrapup_ended",
+)
+
+
+def agent_call_step(*, source: FeedSource, agent_code: str, call_id: str) -> CallEvent | None:
+    """The agent's latest event on the call (ringing, answered, hold, unhold, ended, transferred or
+    wrapup_ended), read from the stored feed: exact as soon as the ingest has answered."""
+    return (
+        CallEvent.objects.filter(source=source, call_id=call_id, agent=agent_code, type__in=CALL_STEP_TYPES)
+        .order_by("-ts", "-id")
+        .first()
+    )
+
+
+def calls_for_numbers(*, numbers: list[str], limit: int | None = None) -> list[Call]:
+    """Calls from or to any of `numbers` (E.164), newest first; for a customer's contact history."""
+    if not numbers:
+        return []
+    rows = (
+        Call.objects.filter(Q(caller__in=numbers) | Q(callee__in=numbers))
+        .select_related("queue", "agent")
+        .order_by("-first_event_at")
+    )
+    return list(rows[:limit] if limit else rows)
+
+
+def call_customer_number(*, source_name: str, call_id: str, direction: str = "") -> str:
+    """The customer's side of a call (the caller inbound, the dialled number outbound), from the
+    call's stored events: a feed may name the caller only on the first event of the call."""
+    for event_direction, caller, callee in (
+        CallEvent.objects.filter(source__name=source_name, call_id=call_id)
+        .exclude(caller="", callee="")
+        .order_by("ts", "id")
+        .values_list("direction", "caller", "callee")
+    ):
+        number = callee if (direction or event_direction) == "outbound" else caller
+        if number:
+            return number
+    return ""

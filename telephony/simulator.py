@@ -32,6 +32,10 @@ IvrMenu = dict[str, dict[str, Any]]
 IVR_ROOT = "main"
 SL_THRESHOLD_S = 20.0
 SHORT_ABANDON_S = 5.0
+# Live agents (people on the desktop): an unanswered ring goes to the next agent and pauses this
+# one (as Asterisk's autopause does); wrap-up that is never ended ends by itself.
+LIVE_RING_TIMEOUT_S = 20.0
+LIVE_WRAPUP_LIMIT_S = 600.0
 # North American fictional numbers (555-0100…0199), so demo data never dials a real person.
 AREA_CODES = ("212", "312", "415", "617", "206", "303", "512", "702")
 
@@ -82,14 +86,15 @@ class SimConfig:
         if len(set(names)) != len(names):
             raise ValueError("queue names must be unique")
         codes = [agent.code for agent in self.agents]
-        if not codes or len(set(codes)) != len(codes):
-            raise ValueError("configure at least one agent; agent codes must be unique")
+        # No simulated agents is allowed: then only people logged in on the desktop take calls.
+        if len(set(codes)) != len(codes):
+            raise ValueError("agent codes must be unique")
         for agent in self.agents:
             unknown = agent.skills - set(names)
             if unknown:
                 raise ValueError(f"agent {agent.code} has skills for unknown queues: {sorted(unknown)}")
         unserved = [name for name in names if not any(name in agent.skills for agent in self.agents)]
-        if unserved:
+        if unserved and self.agents:
             raise ValueError(
                 f"no agent has the skill for queue(s) {unserved}; their calls would wait forever"
             )
@@ -112,14 +117,16 @@ def config_simple(
     calls_per_hour: float,
     agents: int,
     start: datetime,
+    skills: dict[str, frozenset[str]] | None = None,
     **options: Any,
 ) -> SimConfig:
-    """A configuration with the same arrival rate in every queue and agents agent1..agentN who all
-    have every queue's skill (agent codes match the demo usernames agent1..agent3)."""
+    """A configuration with the same arrival rate in every queue and agents agent1..agentN who have
+    the skills given for them in `skills`, else every queue's (codes match the demo usernames)."""
     names = frozenset(queues)
+    skills = skills or {}
     return SimConfig(
         queues=tuple(QueueSpec(name, calls_per_hour) for name in queues),
-        agents=tuple(AgentSpec(f"agent{n}", names) for n in range(1, agents + 1)),
+        agents=tuple(AgentSpec(f"agent{n}", skills.get(f"agent{n}", names)) for n in range(1, agents + 1)),
         start=start,
         **options,
     )
@@ -184,15 +191,24 @@ class _Call:
     first_answered_at: float | None = None
     waited_s: float = 0.0
     transferred: bool = False
+    direction: str = "inbound"
+    ended: bool = False
 
 
 @dataclass
 class _Agent:
     spec: AgentSpec
     order: int
-    status: str = "idle"  # idle | busy | break | out
+    status: str = "idle"  # idle | busy | break | paused | out
     idle_since: float = 0.0
     break_pending: bool = False
+    # A live agent is a person on the agent desktop: the engine rings them and waits for commands.
+    live: bool = False
+    call: _Call | None = None
+    phase: str = ""  # live agents: ringing | talking | held | wrapup
+    token: int = 0  # bumped on every phase change, so stale ring/wrap-up timers do nothing
+    pause_pending: tuple[str, str] | None = None
+    dials: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(order=True)
@@ -249,7 +265,7 @@ class _Engine:
             "agent": agent.spec.code if agent else "",
             "caller": call.caller if call else "",
             "callee": call.callee if call else "",
-            "direction": "inbound" if call else "",
+            "direction": call.direction if call else "",
             "data": extra.pop("data", {}),
         }
         self.out.append(event)
@@ -259,6 +275,15 @@ class _Engine:
         return mean * self.rng.uniform(0.5, 1.5) if mean > 0 else 0.0
 
     def run(self) -> Iterator[dict[str, Any]]:
+        self.begin()
+        yield from self.flush()
+        while self.heap:
+            self.step()
+            yield from self.flush()
+        self.logout_all()  # a no-op when all went well; never leave an agent logged in
+        yield from self.flush()
+
+    def begin(self) -> None:
         for agent in self.agents:
             self.emit("agent.login", agent=agent)
             if self.config.breaks_per_hour > 0:
@@ -267,14 +292,18 @@ class _Engine:
             if queue.calls_per_hour > 0:
                 self.at(self.rng.expovariate(queue.calls_per_hour / 3600), self.arrive, queue)
         self.at(self.config.duration_s, self.period_end)
-        yield from self.flush()
-        while self.heap:
-            action = heapq.heappop(self.heap)
-            self.now = action.at
-            action.run(*action.args)
-            yield from self.flush()
-        self.logout_all()  # a no-op when all went well; never leave an agent logged in
-        yield from self.flush()
+
+    def next_at(self) -> float | None:
+        return self.heap[0].at if self.heap else None
+
+    def live_busy(self) -> bool:
+        """A person on the desktop still has a call to finish (the run waits for their commands)."""
+        return any(agent.live and agent.phase for agent in self.agents)
+
+    def step(self) -> None:
+        action = heapq.heappop(self.heap)
+        self.now = action.at
+        action.run(*action.args)
 
     def flush(self) -> Iterator[dict[str, Any]]:
         out, self.out = self.out, []
@@ -340,6 +369,11 @@ class _Engine:
         agent.status = "busy"
         call.token += 1  # no longer waiting: the patience timer is void
         self.emit("call.ringing", call=call, agent=agent)
+        if agent.live:
+            agent.call, agent.phase = call, "ringing"
+            agent.token += 1
+            self.at(LIVE_RING_TIMEOUT_S, self.ring_timeout, call, agent, agent.token)
+            return
         self.at(self.spread(self.config.ring_s), self.answer, call, agent)
 
     def answer(self, call: _Call, agent: _Agent) -> None:
@@ -389,6 +423,15 @@ class _Engine:
         self.emit("call.wrapup_ended", call=call, agent=agent, queue=queue)
         if last_leg:
             self.active_calls -= 1
+        if agent.live:
+            agent.call, agent.phase = None, ""
+            agent.token += 1
+            if agent.pause_pending:
+                # The pause asked for during the call starts now (the feed already said so).
+                agent.pause_pending = None
+                agent.status = "paused"
+                self.logout_when_done()
+                return
         self.agent_free(agent)
         self.logout_when_done()
 
@@ -428,7 +471,10 @@ class _Engine:
     def agent_free(self, agent: _Agent) -> None:
         if agent.status == "out":
             return
-        if agent.break_pending and not self.draining:
+        if agent.dials and not self.draining:
+            self.dial(agent, agent.dials.pop(0))
+            return
+        if agent.break_pending and not self.draining and not agent.live:
             agent.break_pending = False
             agent.status = "break"
             # A second later, so a feed sorted by time shows the wrap-up ending before the break.
@@ -447,7 +493,7 @@ class _Engine:
         agent.idle_since = self.now
 
     def break_due(self, agent: _Agent) -> None:
-        if self.draining or agent.status == "out":
+        if self.draining or agent.status == "out" or agent.live:
             return
         self.at(self.rng.expovariate(self.config.breaks_per_hour / 3600), self.break_due, agent)
         if agent.status == "idle":
@@ -457,13 +503,13 @@ class _Engine:
             agent.break_pending = True
 
     def break_start(self, agent: _Agent) -> None:
-        if agent.status == "out":
+        if agent.status == "out" or agent.live:
             return
         self.emit("agent.state", agent=agent, data={"state": "not_ready", "reason": "break"})
         self.at(self.spread(self.config.break_s), self.break_end, agent)
 
     def break_end(self, agent: _Agent) -> None:
-        if agent.status == "out":
+        if agent.status == "out" or agent.live:
             return
         self.emit("agent.state", agent=agent, data={"state": "available", "reason": ""})
         self.agent_free(agent)
@@ -485,11 +531,189 @@ class _Engine:
                 agent.status = "out"
                 self.emit("agent.logout", agent=agent)
 
+    # --- live agents: commands from the agent desktop --------------------------------------------
+    def command(self, action: str, code: str, call_id: str = "", data: dict[str, Any] | None = None) -> str:
+        """Apply one desktop command at the current simulated time; returns "" or why it was ignored."""
+        data = data or {}
+        agent = next((a for a in self.agents if a.spec.code == code), None)
+        if action == "login":
+            return self.live_login(agent, code, data)
+        if agent is None or not agent.live or agent.status == "out":
+            return f"{code} is not logged in on the desktop"
+        call = agent.call
+        if call_id and action != "dial" and (call is None or call.call_id != call_id):
+            return f"{code} has no call {call_id}"
+        match action:
+            case "state":
+                return self.live_state(
+                    agent, str(data.get("state", "available")), str(data.get("reason", ""))
+                )
+            case "logout":
+                if agent.phase not in ("", "ringing"):
+                    return f"{code} is on a call: hang up and end wrap-up first"
+                if agent.phase == "ringing" and call is not None:
+                    self.ring_lost(call, agent)
+                agent.status = "out"
+                self.emit("agent.logout", agent=agent)
+                return ""
+            case "answer" if call is not None and agent.phase == "ringing":
+                agent.phase = "talking"
+                agent.token += 1
+                wait = self.now - call.queued_at
+                call.waited_s += wait
+                if call.first_answered_at is None:
+                    call.first_answered_at = self.now
+                self.emit("call.answered", call=call, agent=agent, data={"wait_s": round(wait, 3)})
+                return ""
+            case "hold" if call is not None and agent.phase == "talking":
+                agent.phase = "held"
+                self.emit("call.hold", call=call, agent=agent)
+                return ""
+            case "unhold" if call is not None and agent.phase == "held":
+                agent.phase = "talking"
+                self.emit("call.unhold", call=call, agent=agent)
+                return ""
+            case "hangup" if call is not None and agent.phase in ("talking", "held"):
+                if agent.phase == "held":
+                    self.emit("call.unhold", call=call, agent=agent)
+                call.ended = True
+                self.emit("call.ended", call=call, agent=agent, data={"by": "agent"})
+                self.recorded(call, agent)
+                if call.direction == "inbound" and self.rng.random() < self.config.survey_probability:
+                    self.at(self.rng.uniform(30, 120), self.survey, call)
+                self.live_wrapup(agent, call)
+                return ""
+            case "transfer" if call is not None and agent.phase in ("talking", "held"):
+                target = str(data.get("to_queue", ""))
+                if target not in self.queue_names or target == call.queue:
+                    return f"cannot transfer to {target!r}"
+                if agent.phase == "held":
+                    self.emit("call.unhold", call=call, agent=agent)
+                call.transferred = True
+                self.emit("call.transferred", call=call, agent=agent, data={"to_queue": target})
+                self.live_wrapup(agent, call)
+                self.at(0.5, self.enqueue, call, target)
+                return ""
+            case "wrapup_end" if call is not None and agent.phase == "wrapup":
+                self.wrapup_end(call, agent, call.queue, call.ended)
+                return ""
+            case "dial":
+                if not data.get("number"):
+                    return "dial needs a number"
+                agent.dials.append({**data, "call_id": data.get("call_id") or call_id})
+                if agent.status == "idle":
+                    self.agent_free(agent)
+                return ""
+        return f"{action} does not apply to {code} now ({agent.phase or agent.status})"
+
+    def live_login(self, agent: _Agent | None, code: str, data: dict[str, Any]) -> str:
+        if agent is None:
+            skills = frozenset(data.get("queues") or self.queue_names) & frozenset(self.queue_names)
+            agent = _Agent(AgentSpec(code, skills), order=len(self.agents), status="out")
+            self.agents.append(agent)
+            for name in skills:
+                self.skilled[name].append(agent)
+        agent.live = True
+        agent.break_pending = False
+        if agent.status == "out":
+            self.emit("agent.login", agent=agent)
+            agent.status, agent.idle_since = "idle", self.now
+        state = str(data.get("state", "available"))
+        if agent.status == "busy" and agent.phase == "":
+            # A simulated agent taken over mid-call: the call finishes as simulated, then the person works.
+            if state != "available":
+                return self.live_state(agent, state, str(data.get("reason", "")))
+            return ""
+        return self.live_state(agent, state, str(data.get("reason", "")))
+
+    def live_state(self, agent: _Agent, state: str, reason: str) -> str:
+        if state not in ("available", "not_ready", "break"):
+            return f"unknown state {state!r}"
+        self.emit("agent.state", agent=agent, data={"state": state, "reason": reason})
+        if agent.status == "busy":
+            agent.pause_pending = None if state == "available" else (state, reason)
+            return ""
+        if state == "available":
+            agent.status, agent.idle_since = "idle", self.now
+            self.agent_free(agent)
+        else:
+            agent.status = "paused"
+        return ""
+
+    def live_wrapup(self, agent: _Agent, call: _Call) -> None:
+        agent.phase = "wrapup"
+        agent.token += 1
+        self.at(LIVE_WRAPUP_LIMIT_S, self.wrapup_limit, call, agent, agent.token)
+
+    def wrapup_limit(self, call: _Call, agent: _Agent, token: int) -> None:
+        if agent.token == token and agent.phase == "wrapup" and agent.call is call:
+            self.wrapup_end(call, agent, call.queue, call.ended)
+
+    def ring_timeout(self, call: _Call, agent: _Agent, token: int) -> None:
+        if agent.token != token or agent.phase != "ringing" or agent.call is not call:
+            return
+        self.ring_lost(call, agent)
+        # Asterisk's autopause: an agent who does not answer is paused until they say otherwise.
+        self.emit("agent.state", agent=agent, data={"state": "not_ready", "reason": "no_answer"})
+        agent.status = "paused"
+
+    def ring_lost(self, call: _Call, agent: _Agent) -> None:
+        """The live agent did not take the call: it goes back to the queue, first in line again."""
+        self.emit("call.ringing", call=call, agent=agent, data={"answered": False})
+        agent.call, agent.phase = None, ""
+        agent.token += 1
+        agent.status = "idle"
+        if call.direction == "outbound":
+            self.emit("call.ended", call=call, agent=agent, data={"by": "agent", "wrapup": False})
+            self.call_done()
+            return
+        call.token += 1
+        self.waiting[call.queue][call.n] = call
+        self.waiting[call.queue] = dict(
+            sorted(self.waiting[call.queue].items(), key=lambda kv: kv[1].queued_at)
+        )
+        if self.config.patience_s > 0:
+            self.at(self.rng.expovariate(1 / self.config.patience_s), self.patience_end, call, call.token)
+        other = next(
+            (
+                a
+                for a in sorted(self.skilled[call.queue], key=lambda a: (a.idle_since, a.order))
+                if a.status == "idle" and a is not agent
+            ),
+            None,
+        )
+        if other is not None:
+            del self.waiting[call.queue][call.n]
+            self.offer(call, other)
+
+    def dial(self, agent: _Agent, request: dict[str, Any]) -> None:
+        """An outbound call (a callback): the agent's phone rings first, then the customer is dialled."""
+        self.call_n += 1
+        self.active_calls += 1
+        queue = str(request.get("queue") or "")
+        call = _Call(
+            n=self.call_n,
+            call_id=str(request.get("call_id") or f"{self.run_key}-o{self.call_n}"),
+            caller=self.dids.get(queue, next(iter(self.dids.values()))),
+            callee=str(request["number"]),
+            queue=queue,
+            direction="outbound",
+        )
+        call.queued_at = self.now
+        self.emit("call.offered", call=call, agent=agent)
+        self.offer(call, agent)
+
 
 def simulate(config: SimConfig) -> Iterator[dict[str, Any]]:
     """Yield the simulated feed's events (DESIGN.md §2 dicts), in time order, until every call and
     agent has finished. Deterministic: the same config gives the same events, ids included."""
     return _Engine(config).run()
+
+
+def simulation(config: SimConfig) -> _Engine:
+    """The engine to drive step by step in real time, taking desktop commands as they come:
+    `begin()`, then `step()` while `next_at()` is due, `command(...)` at `now`, `flush()` for events."""
+    return _Engine(config)
 
 
 def event_seconds(event: dict[str, Any], start: datetime) -> float:

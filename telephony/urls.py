@@ -4,4 +4,5 @@ from telephony import apis
 
 urlpatterns = [
     path("events", apis.EventIngestApi.as_view(), name="api-telephony-events"),
+    path("commands", apis.AcdCommandsApi.as_view(), name="api-telephony-commands"),
 ]

@@ -10,10 +10,10 @@ from playwright.sync_api import Page, expect
 from tests.callcenter.factories import PASSWORD
 
 HOMES = {
-    "agent": ("/desktop/", "Agent desktop", ["Desktop"]),
-    "supervisor": ("/wallboard/", "Wallboard", ["Wallboard", "Reports"]),
-    "qa": ("/qa/", "QA queue", ["QA queue"]),
-    "admin": ("/console/", "Admin console", ["Admin console"]),
+    "agent": ("/desktop/", "Agent desktop", ["Desktop", "Customers", "Tickets"]),
+    "supervisor": ("/wallboard/", "Wallboard", ["Customers", "Tickets", "Wallboard", "Reports"]),
+    "qa": ("/qa/", "QA queue", ["Customers", "Tickets", "QA queue"]),
+    "admin": ("/console/", "Admin console", ["Customers", "Tickets", "Admin console"]),
 }
 
 

@@ -89,3 +89,14 @@ def test_embedded_platform_serves_the_login_page_and_stops_on_ctrl_c(tmp_path):
     assert "embedded" in output
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def test_seed_demo_gives_every_simulated_caller_a_customer_once(db):
+    from tickets.models import Customer, Disposition, SlaPolicy
+
+    call_command("seed_demo", allow_insecure=True)
+    call_command("seed_demo", allow_insecure=True)
+    assert Customer.objects.count() == 800
+    assert Customer.objects.filter(phones__number="+12125550100").count() == 1
+    assert Disposition.objects.filter(code="resolved").exists()
+    assert SlaPolicy.objects.filter(active=True).count() == 4

@@ -27,12 +27,15 @@ class Command(BaseCommand):
                 "production. Pass --allow-insecure if this really is a demo."
             )
         from telephony.services import demo_telephony_seed
+        from tickets.services.demo import crm_demo_seed
 
         roles_sync()
         users = demo_users_seed()
         feed = demo_telephony_seed()
+        crm = crm_demo_seed()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: {len(users)} demo users, queues, feed source {feed.name!r}."
+                f"Demo data ready: {len(users)} demo users, queues, feed source {feed.name!r}, "
+                f"team {crm.team.name!r}, {crm.customers} new customers, SLA policies, dispositions, scripts."
             )
         )

@@ -19,9 +19,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
 
-from telephony.simulator import FeedStats, SimConfig, config_simple, event_seconds, simulate
+from telephony.simulator import FeedStats, SimConfig, config_simple, event_seconds, simulate, simulation
 
 FLUSH_EVERY_S = 0.5  # at --speed > 0, a partial batch waits at most this long (real time)
+COMMAND_POLL_S = 0.5  # at --speed > 0, how often desktop commands are fetched
 HEARTBEAT_EVERY_S = 10.0
 MAX_BACKOFF_S = 30.0
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
@@ -103,6 +104,64 @@ def _direct_deliverer(source_name: str) -> Callable[[list[dict[str, Any]]], dict
     return deliver
 
 
+Commands = Callable[[], list[dict[str, Any]]]
+
+
+def _http_commands(url: str, token: str, warn: Callable[[str], None]) -> Commands:
+    """Takes the desktop's pending commands from the platform (POST /api/telephony/commands)."""
+    parts = urllib.parse.urlsplit(url)
+    commands_url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/api/telephony/commands", "", ""))
+
+    def fetch() -> list[dict[str, Any]]:
+        request = urllib.request.Request(  # noqa: S310 - http(s) only, checked in handle()
+            commands_url, data=b"", method="POST", headers={"Authorization": f"Bearer {token}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - http(s) only
+                return json.loads(response.read() or b"{}").get("commands", [])
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
+            warn(f"cannot fetch desktop commands from {commands_url}: {error}")
+            return []
+
+    return fetch
+
+
+def _direct_commands(source_name: str, warn: Callable[[str], None]) -> Commands:
+    from telephony.acd import acd_commands_take
+    from telephony.services import feed_source_ensure
+
+    def fetch() -> list[dict[str, Any]]:
+        try:
+            taken = acd_commands_take(source=feed_source_ensure(name=source_name))
+        except (OperationalError, InterfaceError) as error:
+            close_old_connections()
+            warn(f"cannot fetch desktop commands: {error}")
+            return []
+        return [
+            {"agent": c.agent_code, "action": c.action, "call_id": c.call_id, "data": c.data} for c in taken
+        ]
+
+    return fetch
+
+
+def _parse_skills(text: str, *, queues: list[str], agents: int) -> dict[str, frozenset[str]]:
+    skills: dict[str, frozenset[str]] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        code, _sep, names = item.partition("=")
+        wanted = frozenset(name.strip() for name in names.split("+") if name.strip())
+        if not _sep or not wanted:
+            raise CommandError(f"--skills item {item!r} must look like agent1=sales+support")
+        if code not in {f"agent{n}" for n in range(1, agents + 1)}:
+            raise CommandError(f"--skills names {code!r}, but the agents are agent1..agent{agents}")
+        unknown = wanted - set(queues)
+        if unknown:
+            raise CommandError(
+                f"--skills gives {code} unknown queue(s) {sorted(unknown)}; --queues are {queues}"
+            )
+        skills[code] = wanted
+    return skills
+
+
 def _parse_start(text: str | None) -> datetime:
     if not text:
         return datetime.now(UTC).replace(microsecond=0)
@@ -138,7 +197,13 @@ class Command(BaseCommand):
             help="Mean caller patience in the queue, seconds; 0 = callers never abandon (default 60).",
         )
         parser.add_argument(
-            "--agents", type=int, default=6, help="Agents agent1..agentN, each with every queue (default 6)."
+            "--agents",
+            type=int,
+            default=6,
+            help=(
+                "Simulated agents agent1..agentN, each with every queue (default 6). At --speed > 0, "
+                "people logged in on the agent desktop take calls too; 0 = only they do."
+            ),
         )
         parser.add_argument(
             "--duration", type=float, default=3600.0, help="Simulated seconds of arrivals (default 3600)."
@@ -156,6 +221,14 @@ class Command(BaseCommand):
             help="Random seed (default: a fresh one, printed); the same seed and --start repeat a run.",
         )
         parser.add_argument("--queues", default="sales,support", help="Comma-separated queue names.")
+        parser.add_argument(
+            "--skills",
+            default="",
+            help=(
+                "Skills per simulated agent, e.g. 'agent1=sales,agent2=sales+support': calls go to the "
+                "longest-idle agent with the queue's skill. Agents not named have every queue's skill."
+            ),
+        )
         parser.add_argument("--url", help="The ingest API, e.g. http://127.0.0.1:8000/api/telephony/events.")
         parser.add_argument(
             "--token", help="The feed source's secret, sent as Authorization: Bearer <token>."
@@ -190,12 +263,13 @@ class Command(BaseCommand):
                 raise CommandError(f"{name!r} is not a valid name: use up to 64 letters, digits, - and _")
         if not queues:
             raise CommandError("--queues needs at least one queue name")
-        if options["agents"] < 1:
-            raise CommandError("--agents must be at least 1")
+        if options["agents"] < 0:
+            raise CommandError("--agents must be 0 or more")
         if options["speed"] < 0:
             raise CommandError("--speed must be 0 (as fast as possible) or more")
         if not 1 <= options["batch_size"] <= 5000:
             raise CommandError("--batch-size must be between 1 and 5000")
+        skills = _parse_skills(options["skills"], queues=queues, agents=options["agents"])
         start = _parse_start(options["start"])
         seed = options["seed"]
         if seed is None:
@@ -206,6 +280,7 @@ class Command(BaseCommand):
                 queues=queues,
                 calls_per_hour=options["calls_per_hour"],
                 agents=options["agents"],
+                skills=skills,
                 start=start,
                 aht_s=options["aht"],
                 patience_s=options["patience"],
@@ -224,14 +299,26 @@ class Command(BaseCommand):
         self.heartbeat_off = False
         interrupted = False
         try:
-            self._pump(
-                simulate(config),
-                sender,
-                stats,
-                config=config,
-                speed=options["speed"],
-                batch=options["batch_size"],
-            )
+            if options["speed"] > 0:
+                warn = lambda text: self.stderr.write(text)  # noqa: E731 - a one-line callback
+                commands = _direct_commands(source, warn) if direct else _http_commands(url, token, warn)
+                self._pump_live(
+                    config,
+                    sender,
+                    stats,
+                    speed=options["speed"],
+                    batch=options["batch_size"],
+                    commands=commands,
+                )
+            else:
+                self._pump(
+                    simulate(config),
+                    sender,
+                    stats,
+                    config=config,
+                    speed=options["speed"],
+                    batch=options["batch_size"],
+                )
         except KeyboardInterrupt:
             interrupted = True
         self._summary(stats, sender, interrupted=interrupted)
@@ -294,6 +381,76 @@ class Command(BaseCommand):
                     flush()
         finally:
             # Whatever has been generated is delivered, also on Ctrl-C: nothing is dropped.
+            flush()
+
+    def _pump_live(
+        self,
+        config: SimConfig,
+        sender: _Sender,
+        stats: FeedStats,
+        *,
+        speed: float,
+        batch: int,
+        commands: Commands,
+    ) -> None:
+        """Real-time run that also takes the agent desktop's commands: people logged in on the desktop
+        become live agents, whom the engine rings and then waits for (answer, hold, hang up...)."""
+        engine = simulation(config)
+        buffer: list[dict[str, Any]] = []
+        first_buffered = 0.0
+        began = time.monotonic()
+        next_poll = began
+        last_heartbeat = -HEARTBEAT_EVERY_S
+
+        def collect() -> None:
+            nonlocal first_buffered
+            for event in engine.flush():
+                if not buffer:
+                    first_buffered = time.monotonic()
+                buffer.append(event)
+                stats.observe(event)
+
+        def flush() -> None:
+            nonlocal buffer, last_heartbeat
+            if buffer:
+                pending, buffer = buffer, []
+                sender.send(pending)
+            now = time.monotonic()
+            if now - last_heartbeat >= HEARTBEAT_EVERY_S:
+                last_heartbeat = now
+                self._heartbeat()
+
+        engine.begin()
+        collect()
+        try:
+            while engine.heap or engine.live_busy():
+                real_now = time.monotonic()
+                sim_now = (real_now - began) * speed
+                while (due := engine.next_at()) is not None and due <= sim_now:
+                    engine.step()
+                if real_now >= next_poll:
+                    next_poll = real_now + COMMAND_POLL_S
+                    for command in commands():
+                        engine.now = max(engine.now, sim_now)
+                        why = engine.command(
+                            str(command.get("action", "")),
+                            str(command.get("agent", "")),
+                            str(command.get("call_id") or ""),
+                            command.get("data") or {},
+                        )
+                        if why:
+                            self.stderr.write(f"desktop command {command.get('action')} ignored: {why}")
+                collect()
+                if buffer and (len(buffer) >= batch or time.monotonic() - first_buffered >= FLUSH_EVERY_S):
+                    flush()
+                due = engine.next_at()
+                wake = next_poll if due is None else min(next_poll, began + due / speed)
+                if buffer:
+                    wake = min(wake, first_buffered + FLUSH_EVERY_S)
+                time.sleep(max(0.0, min(wake - time.monotonic(), FLUSH_EVERY_S)))
+            engine.logout_all()
+            collect()
+        finally:
             flush()
 
     def _heartbeat(self) -> None:

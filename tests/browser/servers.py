@@ -1,0 +1,130 @@
+"""The real stack for browser journeys: uvicorn (HTTP + websockets), a Celery worker and the simulator,
+as separate processes on the test database — what `make run` starts, pointed at the test data."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env() -> dict[str, str]:
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {**os.environ, "DATABASE_URL": url, "DJANGO_ALLOW_ASYNC_UNSAFE": ""}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def asgi_server() -> Iterator[str]:
+    """uvicorn serving the platform on a free loopback port; yields its base URL."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "callcenter.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=_env(),
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2):  # noqa: S310 - loopback http
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the ASGI server did not start") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        _stop(process)
+
+
+@contextmanager
+def celery_worker() -> Iterator[None]:
+    """A Celery worker on the test queue (tasks that run after ingest need one on the real stack)."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "callcenter",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "WARNING",
+            "-Q",
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+        ],
+        cwd=ROOT,
+        env=_env(),
+    )
+    try:
+        yield
+    finally:
+        _stop(process)
+
+
+@contextmanager
+def simulator(base: str, token: str, *args: str) -> Iterator[subprocess.Popen]:
+    """`simulate_acd` posting to `base` in real time (so desktop commands reach it)."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "simulate_acd",
+            "--url",
+            f"{base}/api/telephony/events",
+            "--token",
+            token,
+            "--speed",
+            "1",
+            *args,
+        ],
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        yield process
+    finally:
+        _stop(process)
