@@ -154,6 +154,7 @@ CELERY_TIMEZONE = "UTC"
 # can change intervals or pause entries in Django admin.
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "callcenter.tasks.heartbeat", "schedule": 30.0},
+    "callbacks-sweep": {"task": "tickets.tasks.callbacks_sweep", "schedule": 30.0},
 }
 # When there is no Redis, the launcher asks the server process to tick the beat schedule itself.
 EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", False)

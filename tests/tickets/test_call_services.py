@@ -193,3 +193,19 @@ def test_an_agent_cannot_cancel_another_agents_callback(agent, other_agent):
     with pytest.raises(NotFoundError):
         callback_cancel(callback_id=callback.pk, actor=agent)
     assert callback_cancel(callback_id=callback.pk, actor=other_agent).status == CallbackStatus.CANCELLED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_callbacks_sweep_runs_on_a_real_worker(agent, settings):
+    from celery.contrib.testing.worker import start_worker
+
+    from callcenter.celery import app
+    from tickets.tasks import callbacks_sweep_task
+
+    settings.ACD_SOURCE = "pbx1"
+    source = FeedSourceFactory(name="pbx1")
+    call_events_ingest(source=source, raw_events=[ev("agent.login", 0, agent="alice")])
+    CallbackFactory(agent=agent, due_at=timezone.now() - timedelta(minutes=1))
+    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
+        assert callbacks_sweep_task.delay().get(timeout=30) == {"offered": 1, "missed": 0}
+    assert AcdCommand.objects.get().action == "dial"
