@@ -279,3 +279,19 @@ def _actor_name(user: Any) -> str:
 
 def ticket_watchers(*, ticket: Ticket) -> list:
     return list(ticket.watchers.order_by("username"))
+
+
+def ticket_workers() -> QuerySet:
+    """Active users who may work tickets (hold `tickets.change_ticket`): the people one may assign."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    permission = Permission.objects.filter(codename="change_ticket", content_type__app_label="tickets")
+    users = get_user_model().objects.filter(is_active=True)
+    return (
+        users.filter(
+            Q(is_superuser=True) | Q(groups__permissions__in=permission) | Q(user_permissions__in=permission)
+        )
+        .distinct()
+        .order_by("first_name", "username")
+    )
