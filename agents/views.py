@@ -19,7 +19,7 @@ from callcenter.errors import ApplicationError
 from callcenter.permissions import page_permission_required
 from telephony.acd import acd_source
 from telephony.models import CallEvent, Queue
-from telephony.selectors import agent_call_step, call_customer_number
+from telephony.selectors import agent_call_queue, agent_call_step, call_customer_number
 from tickets.models import Priority
 from tickets.selectors.calls import call_log_for, call_script_for, callbacks_for_agent, dispositions_active
 from tickets.services.calls import NewCallback, NewTicket, call_wrapup_submit, callback_dial
@@ -89,8 +89,12 @@ def desk_call(request: HttpRequest, call_id: str) -> HttpResponse:
     return render(
         request,
         "agents/_call_panel.html",
-        _call_context(request, call_id, step.queue, step.direction, number),
+        _call_context(request, call_id, _queue(step), step.direction, number),
     )
+
+
+def _queue(step: CallEvent) -> str:
+    return step.queue or agent_call_queue(source=step.source, agent_code=step.agent, call_id=step.call_id)
 
 
 def _number(step: CallEvent) -> str:
@@ -184,13 +188,13 @@ def desk_wrapup(request: HttpRequest, call_id: str) -> HttpResponse:
                 new_ticket=new_ticket,
                 callback=callback,
                 caller=number,
-                queue=step.queue,
+                queue=_queue(step),
                 direction=step.direction or "inbound",
             )
         except ApplicationError as error:
             errors = error.fields or {"general": [error.message]}
     context = _call_context(
-        request, call_id, step.queue, step.direction, number, form=post, errors=errors, saved=not errors
+        request, call_id, _queue(step), step.direction, number, form=post, errors=errors, saved=not errors
     )
     return render(request, "agents/_call_panel.html", context, status=200)
 
@@ -250,7 +254,7 @@ def desk_customer(request: HttpRequest, call_id: str) -> HttpResponse:
     context = _call_context(
         request,
         call_id,
-        step.queue,
+        _queue(step),
         step.direction,
         number,
         form=post if errors else {},

@@ -92,3 +92,15 @@ def call_customer_number(*, source_name: str, call_id: str, direction: str = "")
         if number:
             return number
     return ""
+
+
+def agent_call_queue(*, source: FeedSource, agent_code: str, call_id: str) -> str:
+    """The queue the call came to the agent from (its latest event of theirs that names one)."""
+    return (
+        CallEvent.objects.filter(source=source, call_id=call_id, agent=agent_code)
+        .exclude(queue="")
+        .order_by("-ts", "-id")
+        .values_list("queue", flat=True)
+        .first()
+        or ""
+    )

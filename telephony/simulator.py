@@ -536,7 +536,11 @@ class _Engine:
         """Apply one desktop command at the current simulated time; returns "" or why it was ignored."""
         data = data or {}
         agent = next((a for a in self.agents if a.spec.code == code), None)
-        if action == "login":
+        # A state change from someone the engine does not know as live (a simulated agent with the
+        # person's code, or a desk that was logged in before this run began) is a login.
+        if action == "login" or (
+            action == "state" and (agent is None or not agent.live or agent.status == "out")
+        ):
             return self.live_login(agent, code, data)
         if agent is None or not agent.live or agent.status == "out":
             return f"{code} is not logged in on the desktop"

@@ -190,3 +190,11 @@ def test_skills_flag_names_unknown_queues_clearly():
 
     with pytest.raises(CommandError, match="unknown queue"):
         call_command("simulate_acd", "--direct", "--skills", "agent1=billing", "--duration", "1")
+
+
+def test_a_state_change_from_the_desktop_takes_over_a_simulated_agent():
+    engine = _engine(sim_agents=1, calls_per_hour=120)
+    why, events = _command(engine, "state", code="agent1", state="available")
+    assert why == "" and [e["type"] for e in events] == ["agent.state"]
+    ring = _run_until(engine, lambda e: e["type"] == "call.ringing" and e["agent"] == "agent1")[-1]
+    assert _command(engine, "answer", code="agent1", call_id=ring["call_id"])[0] == ""

@@ -209,3 +209,16 @@ def test_callbacks_sweep_runs_on_a_real_worker(agent, settings):
     with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
         assert callbacks_sweep_task.delay().get(timeout=30) == {"offered": 1, "missed": 0}
     assert AcdCommand.objects.get().action == "dial"
+
+
+def test_wrapup_of_a_call_that_never_rang_here_is_refused(agent, acd):
+    DispositionFactory(code="sale")
+    with pytest.raises(NotFoundError):
+        call_wrapup_submit(agent=agent, call_id="not-mine", disposition_code="sale")
+    assert not CallLog.objects.exists()
+
+
+def test_wrapup_takes_caller_and_queue_from_the_feed(agent, in_wrapup):
+    DispositionFactory(code="sale")
+    log = call_wrapup_submit(agent=agent, call_id=in_wrapup, disposition_code="sale")
+    assert (log.caller, log.queue, log.direction) == ("+14155550123", "sales", "inbound")

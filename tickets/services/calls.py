@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +18,8 @@ from agents.models import AgentState
 from callcenter.errors import ApplicationError, ConflictError, NotFoundError
 from callcenter.phones import InvalidPhoneNumberError, phone_normalize
 from callcenter.realtime import group_push, user_group
+from telephony.acd import acd_source
+from telephony.selectors import agent_call_queue, agent_call_step, call_customer_number
 from tickets.models import Callback, CallbackStatus, CallLog, Channel, Customer, Disposition, Priority, Ticket
 
 logger = logging.getLogger(__name__)
@@ -58,12 +61,23 @@ def call_wrapup_submit(
     """Record the agent's wrap-up of a call in one transaction, then end their wrap-up at the ACD.
 
     Saves the call log (one per call and agent; a second submit updates it), links or creates the
-    ticket, schedules the callback, and completes the callback this call was placed for. Raises
-    ApplicationError with every field error at once; nothing is written when one is raised.
+    ticket, schedules the callback, and completes the callback this call was placed for. Caller,
+    queue and direction default to what the feed said. Raises NotFoundError for a call that never
+    rang on the agent's desk, ApplicationError with every field error at once; nothing is written
+    when either is raised.
     """
     from tickets.selectors.tickets import ticket_get_for_user
     from tickets.services.tickets import ticket_create
 
+    code = agent_code_for(agent)
+    step = agent_call_step(source=acd_source(), agent_code=code, call_id=call_id)
+    if step is None:
+        raise NotFoundError(_("This call never rang on your desk; there is nothing to log."))
+    direction = step.direction or direction
+    queue = queue or step.queue or agent_call_queue(source=step.source, agent_code=code, call_id=call_id)
+    caller = caller or call_customer_number(
+        source_name=settings.ACD_SOURCE, call_id=call_id, direction=direction
+    )
     errors: dict[str, list[str]] = {}
     disposition = None
     if disposition_code:
