@@ -274,6 +274,8 @@ class Ticket(models.Model):
         permissions = [("view_all_tickets", "Can see and work tickets of every team")]
         indexes = [
             models.Index(fields=["status", "-id"], name="ticket_status_idx"),
+            # Rare filter combinations (pending + urgent) would otherwise walk the id index backwards.
+            models.Index(fields=["status", "priority", "-id"], name="ticket_status_priority_idx"),
             models.Index(fields=["assignee", "status", "-id"], name="ticket_assignee_idx"),
             models.Index(fields=["team", "status", "-id"], name="ticket_team_idx"),
             models.Index(fields=["customer", "-id"], name="ticket_customer_idx"),
