@@ -6,7 +6,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from callcenter.realtime import user_group, wallboard_group
+from callcenter.realtime import supervisor_alerts_group, user_group, wallboard_group
 
 # Close codes in the application range (4000-4999): the browser sees why it was refused.
 CLOSE_UNAUTHENTICATED = 4401
@@ -65,9 +65,9 @@ class PingConsumer(AuthenticatedJsonConsumer):
 
 
 class WallboardConsumer(AuthenticatedJsonConsumer):
-    """`/ws/wallboard/`: supervisors get coalesced queue activity (snapshots come with the KPI release)."""
+    """`/ws/wallboard/`: supervisors get coalesced queue activity and supervisor alerts (SLA, long waits)."""
 
     permission = "callcenter.view_wallboard"
 
     def groups_for(self, user: Any) -> list[str]:
-        return [*super().groups_for(user), wallboard_group(None)]
+        return [*super().groups_for(user), wallboard_group(None), supervisor_alerts_group()]

@@ -30,3 +30,12 @@ def group_push(group: str, payload: dict[str, Any]) -> None:
 def wallboard_group(queue: str | None = None) -> str:
     """Wallboards of one queue, or (None) the floor-wide wallboards."""
     return f"wallboard.q.{queue}" if queue else "wallboard.all"
+
+
+def supervisor_alerts_group() -> str:
+    """Every supervisor socket (wallboards and other supervisor pages) joins this group.
+
+    Alerts pushed here have the shape {"type": "alert", "kind": "sla_warning" | "sla_breach" |
+    "long_wait" | …, "title", "message", "url" (may be ""), "at" (ISO instant), plus kind-specific keys}.
+    """
+    return "alerts.supervisors"
