@@ -1,0 +1,324 @@
+"""Sampling calls for evaluation, and the policy that drives it.
+
+Rules (SamplingPolicy): every answered call with CSAT at most X, on hold at least Y seconds, or
+transferred; plus N random answered calls per agent per week. Calls are taken once they have ended
+and settled (so the recording and survey are in). Random picks come from finished days of the
+center's zone: after k finished days of a week the agent's target is ⌈N·k/7⌉, so picks spread over
+the week instead of taking Monday morning's first calls, and the week's N are in after Sunday.
+
+New evaluations go to the active QA analysts evenly: each to whoever has the fewest open ones.
+
+Safe to run twice or at once: a call has at most one regular evaluation (unique constraint, inserts
+ignore conflicts), and the random picks of one agent-week are made while its SamplingQuota row is
+locked, counting what is already picked, so the quota is never exceeded.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, DateField, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncWeek
+from django.utils.translation import gettext as _
+
+from callcenter.errors import ApplicationError
+from qa.models import (
+    OPEN_STATUSES,
+    Evaluation,
+    EvaluationEvent,
+    EvaluationStatus,
+    Origin,
+    SampleReason,
+    SamplingPolicy,
+    SamplingQuota,
+)
+from qa.services.common import require_lead, user_label
+from telephony.models import Call
+
+POLICY_FIELDS = (
+    "enabled",
+    "random_per_agent_week",
+    "csat_at_most",
+    "long_hold_s",
+    "transfers",
+    "lookback_days",
+    "settle_minutes",
+    "dispute_days",
+)
+
+
+@dataclass
+class SamplingResult:
+    created: int = 0
+    by_reason: Counter = field(default_factory=Counter)
+    assigned: Counter = field(default_factory=Counter)  # username → new items
+    unassigned: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "created": self.created,
+            "by_reason": dict(self.by_reason),
+            "assigned": dict(self.assigned),
+            "unassigned": self.unassigned,
+        }
+
+
+class Balancer:
+    """Hands out evaluators evenly: always the one with the fewest open evaluations (then lowest id)."""
+
+    def __init__(self, staff: list[AbstractBaseUser]) -> None:
+        open_counts = Counter(
+            Evaluation.objects.filter(evaluator__in=staff, status__in=OPEN_STATUSES).values_list(
+                "evaluator_id", flat=True
+            )
+        )
+        self.users = {user.pk: user for user in staff}
+        self.heap = [(open_counts.get(user.pk, 0), user.pk) for user in staff]
+        heapq.heapify(self.heap)
+
+    def next(self) -> AbstractBaseUser | None:
+        if not self.heap:
+            return None
+        load, user_id = heapq.heappop(self.heap)
+        heapq.heappush(self.heap, (load + 1, user_id))
+        return self.users[user_id]
+
+
+class VersionCache:
+    """The default scorecard version per queue (None when there is no scorecard for it)."""
+
+    def __init__(self) -> None:
+        self.by_queue: dict[int | None, int | None] = {}
+
+    def get(self, queue_id: int | None) -> int | None:
+        from qa.selectors import scorecard_for_call
+
+        if queue_id not in self.by_queue:
+            scorecard = scorecard_for_call(Call(queue_id=queue_id))
+            self.by_queue[queue_id] = scorecard.current_version_id if scorecard else None
+        return self.by_queue[queue_id]
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, datetime.min.time(), zone)
+
+
+def random_target(*, per_week: int, week: date, today: date) -> int:
+    """How many random picks an agent should have for `week` (a Monday) when `today` is the local
+    day: ⌈N x finished days ÷ 7⌉ (finished days of that week before today, 0-7)."""
+    finished = max(0, min(7, (today - week).days))
+    return math.ceil(per_week * finished / 7)
+
+
+def _eligible(now: datetime, policy: SamplingPolicy) -> QuerySet[Call]:
+    evaluated = Evaluation.objects.filter(call_id=OuterRef("pk"), calibration__isnull=True)
+    return (
+        Call.objects.filter(
+            answered_at__isnull=False,
+            answered_at__gte=now - timedelta(days=policy.lookback_days),
+            ended_at__isnull=False,
+            ended_at__lte=now - timedelta(minutes=policy.settle_minutes),
+        )
+        .exclude(agent_code="")
+        .annotate(evaluated=Exists(evaluated))
+        .filter(evaluated=False)
+    )
+
+
+def _insert(rows: list[Evaluation], now: datetime, result: SamplingResult) -> None:
+    """Insert new sampled evaluations, skipping calls another run took first; record the timeline."""
+    if not rows:
+        return
+    Evaluation.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    # Rows of this run carry its instant; a concurrent run's rows for the same calls have their own.
+    created = list(
+        Evaluation.objects.filter(
+            call_id__in=[row.call_id for row in rows], origin=Origin.SAMPLED, assigned_at=now
+        ).select_related("evaluator")
+    )
+    EvaluationEvent.objects.bulk_create(
+        [
+            EvaluationEvent(
+                evaluation=evaluation,
+                kind="assigned",
+                data={"evaluator": user_label(evaluation.evaluator), "reasons": evaluation.reasons},
+            )
+            for evaluation in created
+        ],
+        batch_size=1000,
+    )
+    result.created += len(created)
+    for evaluation in created:
+        result.by_reason.update(evaluation.reasons)
+        if evaluation.evaluator is None:
+            result.unassigned += 1
+        else:
+            result.assigned[evaluation.evaluator.get_username()] += 1
+
+
+def _new(
+    call: dict,
+    reasons: list[str],
+    now: datetime,
+    balancer: Balancer,
+    versions: VersionCache,
+    week: date | None = None,
+) -> Evaluation:
+    return Evaluation(
+        call_id=call["pk"],
+        agent_id=call["agent_id"],
+        agent_code=call["agent_code"],
+        evaluator=balancer.next(),
+        scorecard_version_id=versions.get(call["queue_id"]),
+        origin=Origin.SAMPLED,
+        reasons=reasons,
+        sample_week=week,
+        status=EvaluationStatus.ASSIGNED,
+        assigned_at=now,
+    )
+
+
+def _rule_calls(
+    now: datetime, policy: SamplingPolicy, balancer: Balancer, versions: VersionCache, result: SamplingResult
+) -> None:
+    rules = Q(pk__in=[])
+    if policy.csat_at_most:
+        rules |= Q(csat__lte=policy.csat_at_most)
+    if policy.long_hold_s:
+        rules |= Q(hold_s__gte=policy.long_hold_s)
+    if policy.transfers:
+        rules |= Q(transfers__gte=1)
+    calls = (
+        _eligible(now, policy)
+        .filter(rules)
+        .order_by("answered_at", "id")
+        .values("pk", "agent_id", "agent_code", "queue_id", "csat", "hold_s", "transfers")
+    )
+    rows = []
+    for call in calls.iterator(chunk_size=2000):
+        reasons = []
+        if policy.csat_at_most and call["csat"] is not None and call["csat"] <= policy.csat_at_most:
+            reasons.append(SampleReason.LOW_CSAT.value)
+        if policy.long_hold_s and (call["hold_s"] or 0) >= policy.long_hold_s:
+            reasons.append(SampleReason.LONG_HOLD.value)
+        if policy.transfers and call["transfers"]:
+            reasons.append(SampleReason.TRANSFER.value)
+        rows.append(_new(call, reasons, now, balancer, versions))
+    _insert(rows, now, result)
+
+
+def _random_calls(
+    now: datetime, policy: SamplingPolicy, balancer: Balancer, versions: VersionCache, result: SamplingResult
+) -> None:
+    per_week = policy.random_per_agent_week
+    if not per_week:
+        return
+    zone = ZoneInfo(settings.TIME_ZONE)
+    today = now.astimezone(zone).date()
+    finished = _eligible(now, policy).filter(answered_at__lt=_local_midnight(today, zone))
+    groups = (
+        finished.annotate(week=TruncWeek("answered_at", tzinfo=zone, output_field=DateField()))
+        .values("agent_code", "week")
+        .annotate(n=Count("id"))
+        .order_by("agent_code", "week")
+    )
+    wanted = [
+        (row["agent_code"], row["week"])
+        for row in groups
+        if random_target(per_week=per_week, week=row["week"], today=today) > 0
+    ]
+    if not wanted:
+        return
+    SamplingQuota.objects.bulk_create(
+        [SamplingQuota(agent_code=code, week=week) for code, week in wanted], ignore_conflicts=True
+    )
+    rng = random.Random()
+    for code, week in wanted:
+        target = random_target(per_week=per_week, week=week, today=today)
+        with transaction.atomic():
+            quota = SamplingQuota.objects.select_for_update().get(agent_code=code, week=week)
+            picked = Evaluation.objects.filter(agent_code=code, sample_week=week).count()
+            need = target - picked
+            if need <= 0:
+                continue
+            start = _local_midnight(week, zone)
+            end = min(_local_midnight(week + timedelta(days=7), zone), _local_midnight(today, zone))
+            candidates = list(
+                finished.filter(agent_code=code, answered_at__gte=start, answered_at__lt=end).values(
+                    "pk", "agent_id", "agent_code", "queue_id", "recording_url"
+                )
+            )
+            # A call with a recording is worth more to QA: pick among those first.
+            rng.shuffle(candidates)
+            candidates.sort(key=lambda call: call["recording_url"] == "")
+            chosen = candidates[:need]
+            _insert(
+                [_new(call, [SampleReason.RANDOM.value], now, balancer, versions, week) for call in chosen],
+                now,
+                result,
+            )
+            quota.picked = Evaluation.objects.filter(agent_code=code, sample_week=week).count()
+            quota.save(update_fields=["picked"])
+
+
+def calls_sample(*, now: datetime) -> SamplingResult:
+    """Run the sampling rules at `now` and assign what they pick; returns what was created.
+    Does nothing when the policy is switched off."""
+    from qa.selectors import qa_staff, sampling_policy
+
+    policy = sampling_policy()
+    result = SamplingResult()
+    if not policy.enabled:
+        return result
+    balancer = Balancer(list(qa_staff()))
+    versions = VersionCache()
+    with transaction.atomic():
+        _rule_calls(now, policy, balancer, versions, result)
+    _random_calls(now, policy, balancer, versions, result)
+    return result
+
+
+@transaction.atomic
+def sampling_policy_update(*, actor: AbstractBaseUser, **values: object) -> SamplingPolicy:
+    """Change the sampling rules (QA leads). Unknown names raise TypeError; bad values
+    ApplicationError with the field."""
+    from qa.selectors import sampling_policy
+
+    require_lead(actor)
+    unknown = set(values) - set(POLICY_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown policy fields: {sorted(unknown)}")
+    policy = sampling_policy()
+    errors: dict[str, list[str]] = {}
+    for name, value in values.items():
+        if name in ("enabled", "transfers"):
+            setattr(policy, name, bool(value))
+            continue
+        try:
+            number = int(value)  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            errors[name] = [_("Enter a whole number.")]
+            continue
+        limits = {"csat_at_most": (0, 5), "lookback_days": (1, 60), "dispute_days": (0, 365)}
+        low, high = limits.get(name, (0, 10_000))
+        if not low <= number <= high:
+            errors[name] = [_("Enter a number from %(low)s to %(high)s.") % {"low": low, "high": high}]
+            continue
+        setattr(policy, name, number)
+    if errors:
+        raise ApplicationError(_("The policy has errors; see the marked fields."), fields=errors)
+    policy.save()
+    return policy
