@@ -98,6 +98,8 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Tickets"), "tickets:ticket_list", "tickets.view_ticket"),
     NavItem(_("Wallboard"), "kpi:wallboard", "callcenter.view_wallboard"),
     NavItem(_("Reports"), "kpi:reports", "callcenter.view_reports"),
-    NavItem(_("QA queue"), "qa:queue", "callcenter.use_qa"),
+    NavItem(_("QA queue"), "qa:queue", "qa.evaluate_calls"),
+    NavItem(_("Evaluations"), "qa:evaluation_list", "qa.view_own_evaluations"),
+    NavItem(_("Coaching"), "qa:coaching_list", "qa.coach_agents"),
     NavItem(_("Admin console"), "console:home", "callcenter.use_admin_console"),
 )

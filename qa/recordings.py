@@ -84,7 +84,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
         return max(0, size - suffix), size - 1
     first = int(first_text)
     last = int(last_text) if last_text else size - 1
-    if last < first:
+    if last_text and last < first:
         return None
     if first >= size:
         return False

@@ -546,6 +546,7 @@ def calibration_get_for_user(*, user: AbstractBaseUser, calibration_id: int) -> 
 class CriterionSpread:
     criterion: Criterion
     values: dict[int, float | None]  # evaluation id → percent of the question's points (None: N/A)
+    cells: list[float | None]  # the same, in the order of CalibrationResults.submitted
     spread: float | None  # max - min of the percents, in points; None with fewer than two answers
     stdev: float | None
 
@@ -553,6 +554,7 @@ class CriterionSpread:
 @dataclass
 class CalibrationResults:
     evaluations: list[Evaluation]
+    submitted: list[Evaluation]
     visible: bool  # False: the user has not submitted theirs yet (blind until then)
     scores: dict[int, float | None]
     score_spread: float | None
@@ -585,6 +587,7 @@ def calibration_results(*, user: AbstractBaseUser, session: CalibrationSession) 
                 CriterionSpread(
                     criterion=criterion,
                     values=values,
+                    cells=[values[e.pk] for e in submitted],
                     spread=round(max(numbers) - min(numbers), 1) if len(numbers) > 1 else None,
                     stdev=round(statistics.pstdev(numbers), 1) if len(numbers) > 1 else None,
                 )
@@ -593,6 +596,7 @@ def calibration_results(*, user: AbstractBaseUser, session: CalibrationSession) 
     numbers = [s for s in scores.values() if s is not None]
     return CalibrationResults(
         evaluations=evaluations,
+        submitted=submitted,
         visible=visible,
         scores=scores,
         score_spread=round(max(numbers) - min(numbers), 2) if len(numbers) > 1 else None,
@@ -673,7 +677,7 @@ def evaluation_scores(*, start: datetime, end: datetime) -> list[EvaluationScore
     """Scores of the submitted regular evaluations (not drafts, not calibration, not cancelled;
     disputed ones with their current score) whose call belongs to [start, end): a call belongs to
     the instant it was queued, as for the other KPIs (answered, offered or first seen when it was
-    never queued). `start` and `end` are aware datetimes. Three queries; ordered by `at`, id."""
+    never queued). `start` and `end` are aware datetimes. Two queries; ordered by `at`, id."""
     at = Coalesce("call__queued_at", "call__answered_at", "call__offered_at", "call__first_event_at")
     rows = list(
         Evaluation.objects.filter(calibration__isnull=True, status__in=FINAL_STATUSES, score__isnull=False)
