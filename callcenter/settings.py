@@ -230,7 +230,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Several models have a "status" or "state" field; name each choice set so they do not collide.
-    "ENUM_NAME_OVERRIDES": {"TicketStatusEnum": "tickets.models.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.Status",
+        "QaEvaluationStatusEnum": "qa.models.EvaluationStatus",
+        "QaCoachingStatusEnum": "qa.models.CoachingStatus",
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------------

@@ -173,3 +173,28 @@ def test_head_gives_the_headers_without_a_body(qa, call):
 )
 def test_parse_range(header, expected):
     assert parse_range(header, 100) == expected
+
+
+@pytest.fixture
+def qa_cookies(client, qa):
+    client.force_login(qa)
+    return client.cookies
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_under_asgi_a_range_streams_from_an_async_iterator(qa_cookies, call, media):
+    """Under ASGI a sync iterator would be read whole into memory before sending: not for audio."""
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+    from django.test import AsyncClient
+
+    async_client = AsyncClient()
+    async_client.cookies = qa_cookies
+    response = await async_client.get(_url(call), headers={"range": "bytes=0-99"})
+    assert response.status_code == 206
+    assert response.is_async
+    body = b"".join([chunk async for chunk in response.streaming_content])
+    # The view ran in asgiref's thread: close its connection so the test database can be dropped.
+    await sync_to_async(connections.close_all)()
+    assert body == (media / "recordings" / "pbx1" / "call-a.wav").read_bytes()[:100]
