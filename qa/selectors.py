@@ -410,7 +410,13 @@ def evaluation_list(*, user: AbstractBaseUser, filters: dict[str, Any]) -> Query
 def disputes_open() -> list[Dispute]:
     return list(
         Dispute.objects.filter(status=DisputeStatus.OPEN)
-        .select_related("evaluation__agent", "evaluation__evaluator", "evaluation__call__queue", "raised_by")
+        .select_related(
+            "evaluation__agent",
+            "evaluation__evaluator",
+            "evaluation__call__queue",
+            "evaluation__scorecard_version",
+            "raised_by",
+        )
         .order_by("raised_at", "id")
     )
 

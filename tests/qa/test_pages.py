@@ -399,3 +399,48 @@ def test_a_lead_makes_an_analyst_a_lead(client, lead, qa):
     client.force_login(lead)
     client.post("/qa/settings/leads/", {"user": qa.pk, "lead": "1"})
     assert qa.groups.filter(name="qa_lead").exists()
+
+
+# --- list pages stay cheap -------------------------------------------------------------------------
+def test_the_queue_page_takes_few_queries(client, qa, scorecard, agent, django_assert_max_num_queries):
+    for _ in range(25):
+        evaluation_start(actor=qa, call_id=CallFactory(agent=agent).pk)
+    client.force_login(qa)
+    with django_assert_max_num_queries(12):
+        response = client.get("/qa/")
+    assert response.content.decode().count('data-testid="open-') == 25
+
+
+def test_the_disputes_page_takes_few_queries(
+    client, lead, qa, scorecard, agent, django_assert_max_num_queries
+):
+    for _ in range(10):
+        evaluation = _submit(qa, evaluation_start(actor=qa, call_id=CallFactory(agent=agent).pk))
+        evaluation_dispute(actor=agent, evaluation_id=evaluation.pk, reason="Unfair")
+    client.force_login(lead)
+    with django_assert_max_num_queries(10):
+        response = client.get("/qa/disputes/")
+    assert response.content.decode().count('data-testid="dispute-') == 10
+
+
+def test_the_scorecard_list_takes_few_queries(client, lead, django_assert_max_num_queries):
+    from tests.qa.factories import make_scorecard
+
+    for n in range(8):
+        make_scorecard(f"Card {n}", actor=lead)
+    client.force_login(lead)
+    with django_assert_max_num_queries(10):
+        response = client.get("/qa/scorecards/")
+    assert response.content.decode().count("/qa/scorecards/") >= 8
+
+
+def test_the_coaching_list_takes_few_queries(
+    client, supervisor, team, agent, qa, evaluation, django_assert_max_num_queries
+):
+    _submit(qa, evaluation)
+    for _ in range(10):
+        CoachingSession.objects.create(agent=agent, coach=supervisor, goals="Pace", evaluation=evaluation)
+    client.force_login(supervisor)
+    with django_assert_max_num_queries(12):
+        response = client.get("/qa/coaching/")
+    assert response.content.decode().count("/qa/coaching/") >= 10
