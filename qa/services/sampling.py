@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -26,8 +25,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, DateField, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncWeek
+from django.db.models import Case, Count, DateField, Exists, F, OuterRef, Q, QuerySet, Value, When, Window
+from django.db.models.functions import Random, RowNumber, TruncWeek
 from django.utils.translation import gettext as _
 
 from callcenter.errors import ApplicationError
@@ -235,43 +234,62 @@ def _random_calls(
         .annotate(n=Count("id"))
         .order_by("agent_code", "week")
     )
-    wanted = [
-        (row["agent_code"], row["week"])
+    targets = {
+        (row["agent_code"], row["week"]): random_target(per_week=per_week, week=row["week"], today=today)
         for row in groups
-        if random_target(per_week=per_week, week=row["week"], today=today) > 0
-    ]
+    }
+    # One query for what is picked already, so agent-weeks at their target cost no lock (re-checked
+    # under the lock for the others, since another run may be picking at the same time).
+    picked_before = {
+        (code, week): n
+        for code, week, n in Evaluation.objects.filter(sample_week__in={week for _c, week in targets})
+        .values_list("agent_code", "sample_week")
+        .annotate(n=Count("id"))
+    }
+    wanted = [key for key, target in targets.items() if target > picked_before.get(key, 0)]
     if not wanted:
         return
     SamplingQuota.objects.bulk_create(
         [SamplingQuota(agent_code=code, week=week) for code, week in wanted], ignore_conflicts=True
     )
-    rng = random.Random()
+    candidates = _random_candidates(finished, zone, wanted, per_week)
     for code, week in wanted:
-        target = random_target(per_week=per_week, week=week, today=today)
         with transaction.atomic():
             quota = SamplingQuota.objects.select_for_update().get(agent_code=code, week=week)
             picked = Evaluation.objects.filter(agent_code=code, sample_week=week).count()
-            need = target - picked
-            if need <= 0:
-                continue
-            start = _local_midnight(week, zone)
-            end = min(_local_midnight(week + timedelta(days=7), zone), _local_midnight(today, zone))
-            candidates = list(
-                finished.filter(agent_code=code, answered_at__gte=start, answered_at__lt=end).values(
-                    "pk", "agent_id", "agent_code", "queue_id", "recording_url"
-                )
-            )
-            # A call with a recording is worth more to QA: pick among those first.
-            rng.shuffle(candidates)
-            candidates.sort(key=lambda call: call["recording_url"] == "")
-            chosen = candidates[:need]
-            _insert(
-                [_new(call, [SampleReason.RANDOM.value], now, balancer, versions, week) for call in chosen],
-                now,
-                result,
-            )
+            need = targets[(code, week)] - picked
+            if need > 0:
+                chosen = candidates.get((code, week), [])[:need]
+                new = [
+                    _new(call, [SampleReason.RANDOM.value], now, balancer, versions, week) for call in chosen
+                ]
+                _insert(new, now, result)
             quota.picked = Evaluation.objects.filter(agent_code=code, sample_week=week).count()
             quota.save(update_fields=["picked"])
+
+
+def _random_candidates(
+    finished: QuerySet[Call], zone: ZoneInfo, wanted: list[tuple[str, date]], per_week: int
+) -> dict[tuple[str, date], list[dict]]:
+    """Up to `per_week` random calls per wanted agent-week, recorded ones first, in one query: each
+    call is ranked within its agent and week, and only the top ranks come back."""
+    week = TruncWeek("answered_at", tzinfo=zone, output_field=DateField())
+    unrecorded_last = Case(When(recording_url="", then=Value(1)), default=Value(0))
+    rank = Window(
+        RowNumber(), partition_by=[F("agent_code"), week], order_by=[unrecorded_last.asc(), Random().asc()]
+    )
+    rows = (
+        finished.filter(agent_code__in={code for code, _week in wanted})
+        .annotate(week=week, rank=rank)
+        .filter(rank__lte=per_week)
+        .values("pk", "agent_id", "agent_code", "queue_id", "week", "rank")
+    )
+    keys = set(wanted)
+    found: dict[tuple[str, date], list[dict]] = {}
+    for row in sorted(rows, key=lambda row: row["rank"]):
+        if (row["agent_code"], row["week"]) in keys:
+            found.setdefault((row["agent_code"], row["week"]), []).append(row)
+    return found
 
 
 def calls_sample(*, now: datetime) -> SamplingResult:
