@@ -155,6 +155,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "callcenter.tasks.heartbeat", "schedule": 30.0},
     "callbacks-sweep": {"task": "tickets.tasks.callbacks_sweep", "schedule": 30.0},
+    "sla-scan": {"task": "tickets.tasks.sla_scan", "schedule": 60.0},
 }
 # When there is no Redis, the launcher asks the server process to tick the beat schedule itself.
 EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", False)
