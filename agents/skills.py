@@ -13,7 +13,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from agents.history import plan_change_record
-from agents.models import AgentSkill, Skill, Team
+from agents.models import AgentProfile, AgentSkill, Skill, Team
 from agents.selectors import agent_users_by_code
 from callcenter.changes import changes_between
 from callcenter.errors import ApplicationError, NotFoundError
@@ -67,6 +67,19 @@ def agent_queue_levels(*, codes: list[str]) -> dict[str, dict[str, int]]:
     )
     for user_id, queue, level in rows:
         per_queue = levels.setdefault(code_of[user_id], {})
+        if queue:
+            per_queue[queue] = max(level, per_queue.get(queue, 0))
+    return levels
+
+
+def agent_queue_levels_all() -> dict[str, dict[str, int]]:
+    """{agent code: {queue name: level}} for every user with skills configured (code: their profile's,
+    else their username)."""
+    codes = dict(AgentProfile.objects.values_list("user_id", "code"))
+    levels: dict[str, dict[str, int]] = {}
+    rows = AgentSkill.objects.values_list("user_id", "user__username", "skill__queues__name", "level")
+    for user_id, username, queue, level in rows:
+        per_queue = levels.setdefault(codes.get(user_id, username), {})
         if queue:
             per_queue[queue] = max(level, per_queue.get(queue, 0))
     return levels

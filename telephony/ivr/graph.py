@@ -386,6 +386,26 @@ def leads_to(nodes: dict[str, Any], queue: str) -> set[str]:
     return found
 
 
+def distances_to(nodes: dict[str, Any], queue: str) -> dict[str, int]:
+    """Steps from each node to the nearest queue node for `queue` (nodes that cannot reach it are left
+    out): a caller who wants that queue presses a key whose target is nearest."""
+    incoming: dict[str, list[str]] = {}
+    for node_id, node in nodes.items():
+        for _where, target in edges(node):
+            incoming.setdefault(target, []).append(node_id)
+    frontier = [n for n, node in nodes.items() if node.get("type") == QUEUE and node.get("queue") == queue]
+    distance = dict.fromkeys(frontier, 0)
+    while frontier:
+        following = []
+        for node_id in frontier:
+            for source in incoming.get(node_id, ()):
+                if source not in distance:
+                    distance[source] = distance[node_id] + 1
+                    following.append(source)
+        frontier = following
+    return distance
+
+
 def menu_timeout_s(node: dict[str, Any]) -> int:
     return int(node.get("timeout_s", DEFAULT_TIMEOUT_S))
 
