@@ -82,20 +82,34 @@ def _raw_text(raw: Any) -> str:
 
 
 def call_events_ingest(
-    *, source: FeedSource, raw_events: Sequence[Any], origin: str = "api", prevalidated: Sequence[Any] = ()
+    *,
+    source: FeedSource,
+    raw_events: Sequence[Any],
+    origin: str = "api",
+    prevalidated: Sequence[Any] = (),
+    validated: Sequence[FeedEvent] = (),
 ) -> IngestResult:
     """Validate, store and apply a batch of raw events from `source`.
 
     Each event is judged alone: valid ones are stored and applied (calls and presence re-derived),
     repeats of stored or earlier events are counted as duplicates, invalid ones are quarantined and
     listed by index. One transaction for the batch: nothing is half-written. Returns the counts.
-    `prevalidated` carries (index, error, raw text) of entries rejected before this call (parse errors).
+    `prevalidated` carries (index, error, raw text) of entries rejected before this call (parse errors);
+    `validated` carries events an adapter already checked with `event_validate` for this source
+    (the queue_log importer), which are not checked twice.
     """
     result = IngestResult()
     quarantine: list[QuarantinedEvent] = []
     for index, error, _raw in prevalidated:
         result.rejected.append({"index": index, "error": error})
     valid: dict[str, FeedEvent] = {}
+    for event in validated:
+        if event.source != source.name:
+            raise ValueError(f"event {event.event_id} belongs to {event.source}, not {source.name}")
+        if event.event_id in valid:
+            result.duplicates += 1
+        else:
+            valid[event.event_id] = event
     for index, raw in enumerate(raw_events):
         if raw is None:
             continue  # a placeholder for an entry already rejected in `prevalidated`
@@ -392,8 +406,15 @@ def _presence_window(since: dict[str, datetime]) -> dict[str, list[PresenceEvent
     all_calls = set().union(*calls_of_agent.values()) if calls_of_agent else set()
     unnamed: dict[str, list[StoredEvent]] = defaultdict(list)
     if all_calls:
+        # Every source: a segment does not say which feed its call came from. Naming them lets the
+        # (source, call_id, ts) index serve the lookup.
+        sources = list(FeedSource.objects.values_list("id", flat=True))
         for row in CallEvent.objects.filter(
-            call_id__in=all_calls, type__in=CALL_LEAVING_TYPES, agent="", ts__gte=oldest
+            source_id__in=sources,
+            call_id__in=all_calls,
+            type__in=CALL_LEAVING_TYPES,
+            agent="",
+            ts__gte=oldest,
         ).values_list(*StoredEvent._fields):
             unnamed[row[3]].append(StoredEvent(*row))
     window: dict[str, list[PresenceEvent]] = {code: [] for code in since}
