@@ -197,7 +197,11 @@ class QueueVisit(models.Model):
 
 
 class QuarantinedEvent(models.Model):
-    """An event or line that failed validation, kept whole with the reason so nothing is lost."""
+    """An event or line that failed validation, kept whole with the reason so nothing is lost.
+
+    Build rows with `QuarantinedEvent.of(...)`: it makes NUL characters visible as `\\x00`, which
+    PostgreSQL text cannot hold (a hostile line must not fail the batch that quarantines it).
+    """
 
     source_name = models.CharField(max_length=64, blank=True)
     origin = models.CharField(max_length=16, default="api")  # api | queue_log | simulator
@@ -211,6 +215,21 @@ class QuarantinedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.origin}:{self.source_name} {self.error[:60]}"
+
+    @classmethod
+    def of(
+        cls, *, source_name: str, origin: str, index: int | None, raw: str, error: str
+    ) -> QuarantinedEvent:
+        def visible(text: str) -> str:
+            return text.replace("\x00", "\\x00")
+
+        return cls(
+            source_name=visible(source_name),
+            origin=origin,
+            index=index,
+            raw=visible(raw),
+            error=visible(error),
+        )
 
 
 class AcdAction(models.TextChoices):

@@ -391,11 +391,10 @@ def _quarantine_store(*, source_name: str, bad: list[tuple[int, str, str]]) -> N
             source_name=source_name, origin=ORIGIN, index__in=[number for number, _line, _error in bad]
         ).values_list("index", "raw")
     )
+    rows = [
+        QuarantinedEvent.of(source_name=source_name, origin=ORIGIN, index=number, raw=line, error=error)
+        for number, line, error in bad
+    ]
     QuarantinedEvent.objects.bulk_create(
-        [
-            QuarantinedEvent(source_name=source_name, origin=ORIGIN, index=number, raw=line, error=error)
-            for number, line, error in bad
-            if (number, line) not in stored
-        ],
-        batch_size=1000,
+        [row for row in rows if (row.index, row.raw) not in stored], batch_size=1000
     )

@@ -118,7 +118,7 @@ def call_events_ingest(
         except EventError as error:
             result.rejected.append({"index": index, "error": str(error)})
             quarantine.append(
-                QuarantinedEvent(
+                QuarantinedEvent.of(
                     source_name=source.name, origin=origin, index=index, raw=_raw_text(raw), error=str(error)
                 )
             )
@@ -129,7 +129,9 @@ def call_events_ingest(
             valid[event.event_id] = event
     for index, error, raw_text in prevalidated:
         quarantine.append(
-            QuarantinedEvent(source_name=source.name, origin=origin, index=index, raw=raw_text, error=error)
+            QuarantinedEvent.of(
+                source_name=source.name, origin=origin, index=index, raw=raw_text, error=error
+            )
         )
     result.rejected.sort(key=lambda item: item["index"])
     with transaction.atomic():

@@ -432,3 +432,11 @@ def test_ingest_refuses_validated_events_of_another_source(db):
     event = queue_log_parse_line(f"{T}|c1|sales|NONE|ENTERQUEUE||+14155550123|1", source="other").feed_event
     with pytest.raises(ValueError, match="belongs to other"):
         call_events_ingest(source=feed_source_ensure(name="queue_log"), raw_events=(), validated=[event])
+
+
+def test_line_with_a_nul_byte_is_quarantined_once(db):
+    lines = [f"{T}|c1|sales|NONE|ENTER\x00QUEUE||+14155550123|1"]
+    queue_log_import(path_or_lines=lines, source_name="queue_log")
+    queue_log_import(path_or_lines=lines, source_name="queue_log")
+    row = QuarantinedEvent.objects.get()
+    assert "\x00" not in row.raw and "\\x00" in row.raw
