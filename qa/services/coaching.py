@@ -7,12 +7,14 @@ from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.errors import ApplicationError, ConflictError, ForbiddenError, NotFoundError
 from qa.models import CoachingSession, CoachingStatus, Evaluation
-from qa.services.common import COACH, MANAGE, event_record
+from qa.services.alerts import qa_alert
+from qa.services.common import COACH, MANAGE, event_record, user_label
 
 MAX_TEXT = 8000
 
@@ -75,6 +77,13 @@ def coaching_open(
     )
     if evaluation is not None:
         event_record(evaluation, "coaching_opened", actor, text=session.goals, coaching=session.pk)
+    qa_alert(
+        user_ids=[agent.pk],
+        kind="qa_coaching",
+        title=_("%(who)s opened a coaching session with you") % {"who": user_label(actor)},
+        message=session.goals[:200],
+        url=reverse("qa:coaching_detail", args=[session.pk]),
+    )
     return session
 
 

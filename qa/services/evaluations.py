@@ -12,10 +12,12 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.errors import ApplicationError, ConflictError, ForbiddenError, NotFoundError
+from callcenter.formatting import format_percent
 from qa.models import (
     OPEN_STATUSES,
     Criterion,
@@ -30,6 +32,7 @@ from qa.models import (
 )
 from qa.recordings import recording_file
 from qa.scoring import Answer, Question, Score, answer_error, score_answers
+from qa.services.alerts import qa_alert
 from qa.services.common import EVALUATE, MANAGE, event_record, require_evaluator, require_lead, user_label
 from telephony.models import Call
 
@@ -37,6 +40,10 @@ MAX_COMMENT = 4000
 
 
 # --- helpers ---------------------------------------------------------------------------------------
+def _url(evaluation: Evaluation) -> str:
+    return reverse("qa:evaluation_detail", args=[evaluation.pk])
+
+
 def _lock(evaluation_id: int) -> Evaluation:
     evaluation = (
         Evaluation.objects.select_for_update(of=("self",))
@@ -328,6 +335,15 @@ def evaluation_submit(
         auto_failed=evaluation.auto_failed,
         text=evaluation.auto_fail_reason,
     )
+    if evaluation.calibration_id is None:
+        qa_alert(
+            user_ids=[evaluation.agent_id],
+            kind="qa_evaluation",
+            title=_("%(number)s: a call of yours was scored %(score)s")
+            % {"number": evaluation.number, "score": format_percent(evaluation.score)},
+            message=evaluation.auto_fail_reason or _("Open it to acknowledge or dispute the score."),
+            url=_url(evaluation),
+        )
     return evaluation
 
 
@@ -416,6 +432,15 @@ def evaluation_dispute(*, actor: AbstractBaseUser, evaluation_id: int, reason: s
     evaluation.status = EvaluationStatus.DISPUTED
     evaluation.save(update_fields=["status", "updated_at"])
     event_record(evaluation, "disputed", actor, text=dispute.reason, score=evaluation.score)
+    from qa.selectors import qa_leads
+
+    qa_alert(
+        user_ids=[evaluation.evaluator_id, *qa_leads().values_list("pk", flat=True)],
+        kind="qa_dispute",
+        title=_("%(who)s disputes %(number)s") % {"who": user_label(actor), "number": evaluation.number},
+        message=dispute.reason[:200],
+        url=_url(evaluation),
+    )
     return dispute
 
 
@@ -480,6 +505,18 @@ def dispute_resolve(
         text=dispute.resolution_note,
         score_before=before,
         score=evaluation.score,
+    )
+    title = (
+        _("%(number)s was rescored: %(score)s")
+        if outcome == RESCORE
+        else _("%(number)s: the score of %(score)s stands")
+    )
+    qa_alert(
+        user_ids=[evaluation.agent_id],
+        kind="qa_resolved",
+        title=title % {"number": evaluation.number, "score": format_percent(evaluation.score)},
+        message=dispute.resolution_note[:200],
+        url=_url(evaluation),
     )
     return evaluation
 

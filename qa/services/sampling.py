@@ -306,7 +306,24 @@ def calls_sample(*, now: datetime) -> SamplingResult:
     with transaction.atomic():
         _rule_calls(now, policy, balancer, versions, result)
     _random_calls(now, policy, balancer, versions, result)
+    _tell_analysts(result, balancer)
     return result
+
+
+def _tell_analysts(result: SamplingResult, balancer: Balancer) -> None:
+    from django.urls import reverse
+
+    from qa.services.alerts import qa_alert
+
+    ids = {user.get_username(): user.pk for user in balancer.users.values()}
+    for username, count in result.assigned.items():
+        qa_alert(
+            user_ids=[ids.get(username)],
+            kind="qa_work",
+            title=_("%(n)s new call(s) to score") % {"n": count},
+            message=_("Sampling put them in your QA queue."),
+            url=reverse("qa:queue"),
+        )
 
 
 @transaction.atomic
