@@ -156,6 +156,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "callcenter.tasks.heartbeat", "schedule": 30.0},
     "callbacks-sweep": {"task": "tickets.tasks.callbacks_sweep", "schedule": 30.0},
     "sla-scan": {"task": "tickets.tasks.sla_scan", "schedule": 60.0},
+    "qa-sampling": {"task": "qa.tasks.sample_calls", "schedule": 600.0},
 }
 # When there is no Redis, the launcher asks the server process to tick the beat schedule itself.
 EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", False)
@@ -234,7 +235,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Several models have a "status" or "state" field; name each choice set so they do not collide.
-    "ENUM_NAME_OVERRIDES": {"TicketStatusEnum": "tickets.models.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.Status",
+        "QaEvaluationStatusEnum": "qa.models.EvaluationStatus",
+        "QaCoachingStatusEnum": "qa.models.CoachingStatus",
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------------
