@@ -177,7 +177,7 @@ def customer_search_page(
         rows = list(queryset.order_by(newest_first)[: size + 1])
         more_after, more_before = len(rows) > size, pk is not None
         rows = rows[:size]
-    _attach_card_data(rows)
+    customers_attach_card_data(rows)
     page = CustomerPage(search=search, customers=rows)
     if rows:
         page.next_cursor = _cursor_encode("n", rows[-1].pk) if more_after else None
@@ -185,8 +185,8 @@ def customer_search_page(
     return page
 
 
-def _attach_card_data(customers: list[Customer]) -> None:
-    """Phones, e-mails and tags (one query each) and the open-ticket count (one more) of `customers`."""
+def customers_attach_card_data(customers: list[Customer]) -> None:
+    """Prefetch phones, e-mails and tags (a query each) and set `open_tickets` (one more) on `customers`."""
     if not customers:
         return
     from django.db.models import prefetch_related_objects
@@ -208,8 +208,9 @@ def _attach_card_data(customers: list[Customer]) -> None:
         customer.open_tickets = counts.get(customer.pk, 0)
 
 
-def customers_match_phone(*, number: str) -> list[Customer]:
-    """Customers with this caller ID (E.164 after normalising), the most recently contacted first.
+def customers_match_phone(*, number: str, limit: int = 20) -> list[Customer]:
+    """Customers with this caller ID (E.164 after normalising), the most recently contacted first
+    (never contacted last, newest first among them), at most `limit`.
 
     A caller ID that is not a phone number (withheld, "anonymous", an extension) matches nobody.
     """
@@ -220,19 +221,18 @@ def customers_match_phone(*, number: str) -> list[Customer]:
     return list(
         Customer.objects.filter(pk__in=CustomerPhone.objects.filter(number=e164).values("customer_id"))
         .annotate(last_contact=Max("call_logs__created_at"))
-        .order_by("-last_contact", "-id")
+        .order_by(F("last_contact").desc(nulls_last=True), "-id")[:limit]
     )
 
 
-def customer_get(*, customer_id: int) -> Customer:
-    """The customer with phones, e-mails and tags prefetched and `open_tickets` set (four queries).
-
-    Raises NotFoundError when there is none.
-    """
+def customer_get(*, customer_id: int, card: bool = True) -> Customer:
+    """The customer; with `card`, phones, e-mails and tags prefetched and `open_tickets` set (four
+    queries in all). Raises NotFoundError when there is none."""
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
         raise NotFoundError(_("No customer %(id)s.") % {"id": customer_id})
-    _attach_card_data([customer])
+    if card:
+        customers_attach_card_data([customer])
     return customer
 
 
