@@ -225,6 +225,24 @@ def customers_match_phone(*, number: str, limit: int = 20) -> list[Customer]:
     )
 
 
+def customers_sharing_contact_points(*, customer: Customer, limit: int = 5) -> list[Customer]:
+    """Other customers with one of `customer`'s phone numbers or e-mail addresses: likely duplicates
+    (or a family's shared line). Two index lookups, then the customers."""
+    numbers = CustomerPhone.objects.filter(customer=customer).values("number")
+    addresses = CustomerEmail.objects.filter(customer=customer).values("email")
+    ids = set(
+        CustomerPhone.objects.filter(number__in=numbers)
+        .exclude(customer=customer)
+        .values_list("customer_id", flat=True)[:limit]
+    )
+    ids |= set(
+        CustomerEmail.objects.filter(email__in=addresses)
+        .exclude(customer=customer)
+        .values_list("customer_id", flat=True)[:limit]
+    )
+    return list(Customer.objects.filter(pk__in=ids).order_by("-id")[:limit])
+
+
 def customer_get(*, customer_id: int, card: bool = True) -> Customer:
     """The customer; with `card`, phones, e-mails and tags prefetched and `open_tickets` set (four
     queries in all). Raises NotFoundError when there is none."""
