@@ -126,8 +126,8 @@ def test_page_rows_carry_phones_emails_tags_and_open_tickets(agent):
     TicketFactory(customer=customer)
     TicketFactory(customer=customer, status="closed")
     row = customer_search_page(user=agent, q="grace").customers[0]
-    assert [p.number for p in row.phones.all()] == ["+14155550123"]
-    assert [e.email for e in row.emails.all()] == ["g@example.com"]
+    assert row.phone_list == [("+14155550123", "")]
+    assert [e.email for e in row.email_list] == ["g@example.com"]
     assert row.open_tickets == 1
 
 
@@ -139,7 +139,7 @@ def test_page_reads_take_a_fixed_number_of_queries(agent, django_assert_max_num_
         TicketFactory(customer=customer)
     with django_assert_max_num_queries(5):
         page = customer_search_page(user=agent, q="smith", size=50)
-        assert sum(len(c.phones.all()) + len(c.emails.all()) + c.open_tickets for c in page.customers) == 90
+        assert sum(len(c.phone_list) + len(c.email_list) + c.open_tickets for c in page.customers) == 90
 
 
 def test_a_made_up_cursor_is_refused(agent):

@@ -33,8 +33,11 @@ from tickets.services import customers as services
 VIEW_CUSTOMERS = api_permission("tickets.view_customer")
 
 
+_DATETIME = serializers.DateTimeField()
+
+
 def _datetime(value: Any) -> Any:
-    return serializers.DateTimeField().to_representation(value) if value is not None else None
+    return _DATETIME.to_representation(value) if value is not None else None
 
 
 # --- output ----------------------------------------------------------------------------------------
@@ -80,9 +83,9 @@ class CustomerOutputSerializer(serializers.Serializer):
             "id": customer.pk,
             "name": customer.name,
             "company": customer.company,
-            "phones": [{"number": p.number, "label": p.label} for p in customer.phones.all()],
-            "emails": [{"email": e.email, "label": e.label} for e in customer.emails.all()],
-            "tags": [tag.name for tag in customer.tags.all()],
+            "phones": [{"number": number, "label": label} for number, label in customer.phone_list],
+            "emails": [{"email": address, "label": label} for address, label in customer.email_list],
+            "tags": customer.tag_names,
             "consent_calls": customer.consent_calls,
             "consent_email": customer.consent_email,
             "consent_sms": customer.consent_sms,

@@ -121,19 +121,19 @@ class CustomerForm(forms.Form):
 
     @classmethod
     def for_customer(cls, customer: Any, data: Any = None, **kwargs: Any) -> CustomerForm:
-        """The edit form of `customer` (phones, e-mails and tags prefetched), or its posted version."""
+        """The edit form of `customer` (read with customer_get), or its posted version."""
         initial = {
             "name": customer.name,
             "company": customer.company,
             "notes": customer.notes,
-            "tags": ", ".join(tag.name for tag in customer.tags.all()),
+            "tags": ", ".join(customer.tag_names),
             "version": customer.version,
             **{name: getattr(customer, name) for name in cls.CONSENT},
         }
         return cls(
             data,
-            phones=[(p.number, p.label) for p in customer.phones.all()],
-            emails=[(e.email, e.label) for e in customer.emails.all()],
+            phones=list(customer.phone_list),
+            emails=list(customer.email_list),
             initial=initial,
             versioned=True,
             **kwargs,
