@@ -393,8 +393,8 @@ async def _client(
 ) -> None:
     url = urlparse(base)
     rng = random.Random(seed)
-    reader, writer = await asyncio.open_connection(url.hostname, url.port)
     head = f"Host: {url.netloc}\r\nAuthorization: Token {token}\r\nAccept: application/json\r\n"
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
     while time.monotonic() < until:
         # bench-agent-N is in team (N - 1) % 5 (users_ensure); seeds count agents from 0.
         label, path = request_mix(keys, supervisor, seed % 5, rng)
@@ -402,6 +402,12 @@ async def _client(
         writer.write(f"GET {path} HTTP/1.1\r\n{head}\r\n".encode())
         await writer.drain()
         status_line = await reader.readline()
+        if not status_line:
+            # The server closed an idle keep-alive connection (uvicorn: after 5 s); a browser
+            # reconnects and asks again, and so do we, without counting the lost attempt.
+            writer.close()
+            reader, writer = await asyncio.open_connection(url.hostname, url.port)
+            continue
         length = 0
         while True:
             line = await reader.readline()

@@ -4,6 +4,7 @@ serialize; errors come from the services and are turned into JSON in callcenter.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,6 +35,12 @@ VIEW_CUSTOMERS = api_permission("tickets.view_customer")
 
 
 _DATETIME = serializers.DateTimeField()
+
+
+@functools.cache
+def _customer_url_pattern() -> str:
+    """The page address with "{}" for the id: reverse() per row was a tenth of a list request."""
+    return reverse("tickets:customer_detail", args=[987654321]).replace("987654321", "{}")
 
 
 def _datetime(value: Any) -> Any:
@@ -94,7 +101,7 @@ class CustomerOutputSerializer(serializers.Serializer):
             "version": customer.version,
             "created_at": _datetime(customer.created_at),
             "updated_at": _datetime(customer.updated_at),
-            "url": reverse("tickets:customer_detail", args=[customer.pk]),
+            "url": _customer_url_pattern().format(customer.pk),
         }
 
 
