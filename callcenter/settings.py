@@ -170,6 +170,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Login rate limiting (callcenter/throttle.py): failures remembered, and lockouts lasting, this long.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 30)
+LOGIN_LOCKOUT_S = env_int("LOGIN_LOCKOUT_S", 900)
 
 # --- Languages, time zone, calendars, phone numbers -------------------------------------------
 LANGUAGE_CODE = "en"
@@ -246,7 +250,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-if env_bool("BEHIND_PROXY", False):
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Health checks from the load balancer come over plain HTTP on the internal network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

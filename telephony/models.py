@@ -1,4 +1,5 @@
-"""Telephony tables: feed sources, queues, raw call events, derived calls and queue visits, quarantine."""
+"""Telephony tables: feed sources, queues, raw call events, derived calls and queue visits, quarantine,
+IVR flows and their versions, and the history of configuration changes."""
 
 from __future__ import annotations
 
@@ -26,18 +27,48 @@ class FeedSource(models.Model):
 
 
 class Queue(models.Model):
-    """An ACD queue; created on first sight in the feed, then tuned by admins."""
+    """An ACD queue; created on first sight in the feed, then tuned by admins.
+
+    Routing: a free agent takes the waiting call of their highest-`priority` queue first (oldest
+    call first within it); a call that has waited `max_wait_s` leaves the queue (`call.timeout`)
+    for the `overflow_queue`, or is ended with a message when there is none.
+    """
 
     name = models.SlugField(_("name"), max_length=64, unique=True)
     display_name = models.CharField(_("display name"), max_length=120, blank=True)
     sl_target_percent = models.PositiveSmallIntegerField(_("service level target %"), default=80)
     sl_threshold_s = models.PositiveIntegerField(_("service level threshold (s)"), default=20)
+    max_wait_s = models.PositiveIntegerField(
+        _("maximum wait (s)"),
+        null=True,
+        blank=True,
+        help_text=_("After this long in the queue a call overflows; empty means no limit."),
+    )
+    overflow_queue = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="overflow_from",
+        verbose_name=_("overflow queue"),
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"),
+        default=5,
+        help_text=_("1 (lowest) to 9 (highest): agents in several queues take the highest first."),
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(sl_target_percent__lte=100), name="queue_sl_target_le_100"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(priority__gte=1, priority__lte=9), name="queue_priority_1_to_9"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(overflow_queue=models.F("id")), name="queue_overflow_not_itself"
             ),
         ]
 
@@ -48,7 +79,8 @@ class Queue(models.Model):
 class CallEvent(models.Model):
     """One event exactly as the feed sent it (validated); the source of truth for every summary."""
 
-    source = models.ForeignKey(FeedSource, on_delete=models.PROTECT, related_name="events")
+    # No index of its own: the unique (source, event_id) index serves lookups by source.
+    source = models.ForeignKey(FeedSource, on_delete=models.PROTECT, related_name="events", db_index=False)
     event_id = models.CharField(max_length=128)
     ts = models.DateTimeField()
     type = models.CharField(max_length=32)
@@ -67,8 +99,8 @@ class CallEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=["source", "call_id", "ts"], name="callevent_call_idx"),
-            models.Index(fields=["source", "agent", "ts"], name="callevent_agent_idx"),
-            models.Index(fields=["ts"], name="callevent_ts_idx"),
+            # Presence follows an agent code across feeds, so this one leads with the agent.
+            models.Index(fields=["agent", "ts"], name="callevent_agent_ts_idx"),
         ]
 
     def __str__(self) -> str:
@@ -85,7 +117,9 @@ class Outcome(models.TextChoices):
 class Call(models.Model):
     """The summary of one call, derived from all its events in time order (never edited by hand)."""
 
-    source = models.ForeignKey(FeedSource, on_delete=models.PROTECT, related_name="calls")
+    # Indexes every insert must maintain are few on purpose: the unique (source, call_id) serves the
+    # source, call_agent_idx the agent.
+    source = models.ForeignKey(FeedSource, on_delete=models.PROTECT, related_name="calls", db_index=False)
     call_id = models.CharField(max_length=128)
     direction = models.CharField(max_length=8, default="inbound")
     caller = models.CharField(max_length=64, blank=True)
@@ -93,7 +127,12 @@ class Call(models.Model):
     queue = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.PROTECT, related_name="calls")
     agent_code = models.CharField(max_length=128, blank=True)
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
+        db_index=False,
     )
     offered_at = models.DateTimeField(null=True, blank=True)
     queued_at = models.DateTimeField(null=True, blank=True)
@@ -134,9 +173,10 @@ class Call(models.Model):
 class QueueVisit(models.Model):
     """One stay of a call in one queue; KPIs count visits (a transferred call is offered in each queue)."""
 
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="visits")
+    # Served by the unique (call, seq) and by visit_queue_idx: no single-column indexes to maintain.
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="visits", db_index=False)
     seq = models.PositiveSmallIntegerField()
-    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="visits")
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="visits", db_index=False)
     queued_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
     left_at = models.DateTimeField(null=True, blank=True)
@@ -157,7 +197,11 @@ class QueueVisit(models.Model):
 
 
 class QuarantinedEvent(models.Model):
-    """An event or line that failed validation, kept whole with the reason so nothing is lost."""
+    """An event or line that failed validation, kept whole with the reason so nothing is lost.
+
+    Build rows with `QuarantinedEvent.of(...)`: it makes NUL characters visible as `\\x00`, which
+    PostgreSQL text cannot hold (a hostile line must not fail the batch that quarantines it).
+    """
 
     source_name = models.CharField(max_length=64, blank=True)
     origin = models.CharField(max_length=16, default="api")  # api | queue_log | simulator
@@ -171,6 +215,21 @@ class QuarantinedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.origin}:{self.source_name} {self.error[:60]}"
+
+    @classmethod
+    def of(
+        cls, *, source_name: str, origin: str, index: int | None, raw: str, error: str
+    ) -> QuarantinedEvent:
+        def visible(text: str) -> str:
+            return text.replace("\x00", "\\x00")
+
+        return cls(
+            source_name=visible(source_name),
+            origin=origin,
+            index=index,
+            raw=visible(raw),
+            error=visible(error),
+        )
 
 
 class AcdAction(models.TextChoices):
@@ -207,3 +266,102 @@ class AcdCommand(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_code} {self.action} {self.call_id}"
+
+
+class IvrFlow(models.Model):
+    """An IVR call flow; what callers hear is its published version, edited through a draft version.
+
+    The default flow is the one calls start in when their number names no other (and the one the
+    simulated ACD walks).
+    """
+
+    # 30 characters: Asterisk context names (ivr-<flow>-<node>) must stay under 80.
+    name = models.SlugField(_("name"), max_length=30, unique=True)
+    display_name = models.CharField(_("display name"), max_length=120, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    is_default = models.BooleanField(_("default flow"), default=False)
+    published = models.ForeignKey(
+        "IvrVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="ivrflow_one_default"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
+
+
+class IvrVersionStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
+
+
+class IvrVersion(models.Model):
+    """One version of a flow's node graph (see telephony.ivr.graph for its shape and rules).
+
+    A flow has at most one draft, which is edited in place (`revision` guards against two editors
+    overwriting each other); publishing freezes it with the next `number`. Published and retired
+    versions never change: a rollback publishes a copy of an old one.
+    """
+
+    flow = models.ForeignKey(IvrFlow, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(null=True, blank=True)  # set when published
+    status = models.CharField(max_length=12, choices=IvrVersionStatus.choices, default=IvrVersionStatus.DRAFT)
+    graph = models.JSONField(default=dict)
+    revision = models.PositiveIntegerField(default=1)
+    based_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["flow", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "number"], name="ivrversion_unique_number"),
+            models.UniqueConstraint(
+                fields=["flow"], condition=models.Q(status="draft"), name="ivrversion_one_draft"
+            ),
+            models.UniqueConstraint(
+                fields=["flow"], condition=models.Q(status="published"), name="ivrversion_one_published"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flow_id} v{self.number or 'draft'}"
+
+
+class ConfigChange(models.Model):
+    """Who changed which queue or IVR flow, when, and how ({field: [before, after]}): the history shown
+    next to each object (and the start of the audit log)."""
+
+    object_type = models.CharField(max_length=32)  # queue | ivr_flow
+    object_id = models.PositiveBigIntegerField()
+    object_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=32)
+    changes = models.JSONField(default=dict, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "at"], name="configchange_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.object_type}:{self.object_id} {self.action}"

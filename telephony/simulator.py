@@ -4,14 +4,19 @@
 `random.Random(config.seed)` and time is simulated (a heap of scheduled actions), so the same
 configuration always gives the same events, and nothing here reads the wall clock.
 
-The model: Poisson arrivals per queue; each call is offered, walks the IVR menu (`call.ivr`) to its
-queue and is queued; it rings the longest-idle available agent with the skill, or waits — first
-come, first served across the agent's queues — until one is free or the caller's patience
-(exponential) runs out (`call.abandoned`). Handle time is exponential with mean `aht_s` and split
-into talk, an optional hold and after-call work; an answered call is sometimes transferred once to
-another queue. Agents log in at the start, take occasional breaks, and log out when the simulated
-period is over and the last call has been wrapped up. With no ring time, holds, transfers or
-breaks, one queue and no patience limit, this is exactly the M/M/N queue of Erlang C.
+The model: Poisson arrivals per queue; each call is offered and walks the IVR (`call.ivr`) — the
+built-in menu, or a flow graph (telephony.ivr.graph) with time-of-day branches, messages, voicemail,
+callback requests and hang-ups — pressing the keys that lead to the queue it called for (now and then
+a wrong key or none, which the menu's retries and fallbacks handle); then it is queued. It rings the
+free agent with the skill — the highest skill level first, then the one idle longest — or waits
+until one is free: a free agent takes the oldest call of their highest-priority queue. A call that
+has waited the queue's maximum wait overflows (`call.timeout`, then the overflow queue), and one
+whose caller's patience (exponential) runs out is abandoned (`call.abandoned`). Handle time is
+exponential with mean `aht_s` and split into talk, an optional hold and after-call work; an answered
+call is sometimes transferred once to another queue. Agents log in at the start, take occasional
+breaks, and log out when the simulated period is over and the last call has been wrapped up. With
+no ring time, holds, transfers or breaks, one queue and no patience limit, this is exactly the
+M/M/N queue of Erlang C (and with patience, Erlang A's M/M/N+M).
 """
 
 from __future__ import annotations
@@ -24,6 +29,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from telephony.ivr.graph import (
+    CALLBACK,
+    DIGITS,
+    HANGUP,
+    MENU,
+    MESSAGE,
+    QUEUE,
+    SCHEDULE,
+    VOICEMAIL,
+    distances_to,
+    graph_from_menu,
+    ivr_validate,
+    menu_retries,
+    menu_timeout_s,
+    queues_of,
+    schedule_branch,
+)
 from telephony.recordings import MAX_RECORDING_S, recording_write_wav
 
 # An IVR menu: node name → {"prompt": str, "options": {digit: {"node": name} or {"queue": name}}}.
@@ -36,6 +58,8 @@ SHORT_ABANDON_S = 5.0
 # one (as Asterisk's autopause does); wrap-up that is never ended ends by itself.
 LIVE_RING_TIMEOUT_S = 20.0
 LIVE_WRAPUP_LIMIT_S = 600.0
+# A caller who has been round the IVR this many times gives up (a flow only loops through menus).
+IVR_MAX_STEPS = 40
 # North American fictional numbers (555-0100…0199), so demo data never dials a real person.
 AREA_CODES = ("212", "312", "415", "617", "206", "303", "512", "702")
 
@@ -44,12 +68,19 @@ AREA_CODES = ("212", "312", "415", "617", "206", "303", "512", "702")
 class QueueSpec:
     name: str
     calls_per_hour: float
+    priority: int = 5  # 1-9: agents in several queues take the highest first
+    max_wait_s: float | None = None  # then the call leaves (call.timeout) for `overflow`, or ends
+    overflow: str | None = None
 
 
 @dataclass(frozen=True)
 class AgentSpec:
     code: str
     skills: frozenset[str]
+    levels: dict[str, int] = field(default_factory=dict, compare=True, hash=False)  # queue → 1-5
+
+    def level(self, queue: str) -> int:
+        return self.levels.get(queue, 1)
 
 
 @dataclass(frozen=True)
@@ -65,8 +96,13 @@ class SimConfig:
     seed: int = 1
     source: str = "simulator"
     ivr: IvrMenu | None = None  # None: the built-in two-level menu over the configured queues
+    ivr_graph: dict[str, Any] | None = None  # a flow graph (telephony.ivr.graph); wins over `ivr`
     ivr_enabled: bool = True
     ivr_step_s: float = 5.0  # mean time to hear a prompt and press a digit
+    ivr_invalid_probability: float = 0.0  # a caller presses a key that is not offered
+    ivr_timeout_probability: float = 0.0  # a caller presses nothing before the menu times out
+    # Queue skills of agents who may log in on the desktop during the run (code → {queue: level}).
+    known_skills: dict[str, dict[str, int]] = field(default_factory=dict)
     ring_s: float = 4.0  # mean ring time before the agent answers; 0 = answered at once
     acw_share: float = 0.15  # share of the handle time spent in after-call work
     hold_probability: float = 0.15
@@ -93,7 +129,13 @@ class SimConfig:
             unknown = agent.skills - set(names)
             if unknown:
                 raise ValueError(f"agent {agent.code} has skills for unknown queues: {sorted(unknown)}")
-        unserved = [name for name in names if not any(name in agent.skills for agent in self.agents)]
+        unserved = [
+            queue.name
+            for queue in self.queues
+            if not any(queue.name in agent.skills for agent in self.agents)
+            # Calls that leave by themselves (impatience, overflow) do not wait forever.
+            and not (self.patience_s > 0 or queue.max_wait_s)
+        ]
         if unserved and self.agents:
             raise ValueError(
                 f"no agent has the skill for queue(s) {unserved}; their calls would wait forever"
@@ -102,12 +144,31 @@ class SimConfig:
             raise ValueError("calls_per_hour must be 0 or more")
         if self.aht_s <= 0 or self.duration_s < 0 or self.patience_s < 0:
             raise ValueError("aht_s must be positive; duration_s and patience_s 0 or more")
-        for name in ("hold_probability", "transfer_probability", "survey_probability", "acw_share"):
+        for queue in self.queues:
+            if queue.overflow is not None and queue.overflow not in names:
+                raise ValueError(
+                    f"queue {queue.name} overflows into {queue.overflow}, which is not simulated"
+                )
+            if queue.max_wait_s is not None and queue.max_wait_s <= 0:
+                raise ValueError(f"queue {queue.name}: max_wait_s must be positive")
+        for name in (
+            "hold_probability",
+            "transfer_probability",
+            "survey_probability",
+            "acw_share",
+            "ivr_invalid_probability",
+            "ivr_timeout_probability",
+        ):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be between 0 and 1")
         if min(self.ivr_step_s, self.ring_s, self.breaks_per_hour, self.break_s) < 0:
             raise ValueError("ivr_step_s, ring_s, breaks_per_hour and break_s must be 0 or more")
-        if self.ivr is not None:
+        if self.ivr_graph is not None:
+            result = ivr_validate(self.ivr_graph, queues=names)
+            if not result.ok:
+                problems = "; ".join(f"{i.node or 'flow'}: {i.message}" for i in result.errors[:5])
+                raise ValueError(f"the IVR flow cannot be walked: {problems}")
+        elif self.ivr is not None:
             ivr_paths(self.ivr)  # raises on a broken menu
 
 
@@ -118,15 +179,49 @@ def config_simple(
     agents: int,
     start: datetime,
     skills: dict[str, frozenset[str]] | None = None,
+    levels: dict[str, dict[str, int]] | None = None,
+    routing: dict[str, Any] | None = None,
+    extra_queues: list[str] | None = None,
     **options: Any,
 ) -> SimConfig:
     """A configuration with the same arrival rate in every queue and agents agent1..agentN who have
-    the skills given for them in `skills`, else every queue's (codes match the demo usernames)."""
-    names = frozenset(queues)
-    skills = skills or {}
+    the skills given for them in `skills`, else the queues of their `levels` ({queue: level}, as
+    configured for them), else every queue's (codes match the demo usernames).
+
+    `extra_queues` are simulated without arrivals of their own (IVR targets, overflow queues);
+    `routing` gives queues their priority, maximum wait and overflow (objects with `priority`,
+    `max_wait_s` and `overflow`, as telephony.routing.queue_routing_map returns).
+    """
+    names = list(dict.fromkeys([*queues, *(extra_queues or [])]))
+    skills, levels, routing = skills or {}, levels or {}, routing or {}
+
+    def spec(name: str) -> QueueSpec:
+        rate = calls_per_hour if name in queues else 0.0
+        settings = routing.get(name)
+        if settings is None:
+            return QueueSpec(name, rate)
+        overflow = settings.overflow if settings.overflow in names else None
+        return QueueSpec(
+            name,
+            rate,
+            priority=settings.priority,
+            max_wait_s=float(settings.max_wait_s)
+            if settings.max_wait_s and overflow
+            else settings.max_wait_s,
+            overflow=overflow,
+        )
+
+    def agent(code: str) -> AgentSpec:
+        own = {queue: level for queue, level in levels.get(code, {}).items() if queue in names}
+        if code in skills:
+            return AgentSpec(code, frozenset(skills[code]), {q: own.get(q, 1) for q in skills[code]})
+        if code in levels:
+            return AgentSpec(code, frozenset(own), own)
+        return AgentSpec(code, frozenset(names))
+
     return SimConfig(
-        queues=tuple(QueueSpec(name, calls_per_hour) for name in queues),
-        agents=tuple(AgentSpec(f"agent{n}", skills.get(f"agent{n}", names)) for n in range(1, agents + 1)),
+        queues=tuple(spec(name) for name in names),
+        agents=tuple(agent(f"agent{n}") for n in range(1, agents + 1)),
         start=start,
         **options,
     )
@@ -193,6 +288,7 @@ class _Call:
     transferred: bool = False
     direction: str = "inbound"
     ended: bool = False
+    ivr: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -237,8 +333,15 @@ class _Engine:
         self.waiting: dict[str, dict[int, _Call]] = {name: {} for name in self.queue_names}
         self.agents = [_Agent(spec, order) for order, spec in enumerate(config.agents)]
         self.skilled = {name: [a for a in self.agents if name in a.spec.skills] for name in self.queue_names}
-        menu = config.ivr if config.ivr is not None else ivr_default(self.queue_names)
-        self.paths = ivr_paths(menu) if config.ivr_enabled else {}
+        self.queue_specs = {queue.name: queue for queue in config.queues}
+        self.ivr: dict[str, Any] | None = None
+        self.toward: dict[str, dict[str, int]] = {}
+        if config.ivr_enabled:
+            self.ivr_use(
+                config.ivr_graph
+                if config.ivr_graph is not None
+                else graph_from_menu(config.ivr if config.ivr is not None else ivr_default(self.queue_names))
+            )
         self.callers = [f"+1{area}5550{n}" for area in AREA_CODES for n in range(100, 200)]
         self.dids = {name: f"+1800555{100 + i:04d}" for i, name in enumerate(self.queue_names)}
 
@@ -324,18 +427,122 @@ class _Engine:
             queue="",
         )
         self.emit("call.offered", call=call)
-        routes = self.paths.get(spec.name)
-        steps = self.rng.choice(routes) if routes else []
-        self.ivr_step(call, steps, 0, spec.name)
-
-    def ivr_step(self, call: _Call, steps: list[tuple[str, str]], index: int, queue: str) -> None:
-        if index > 0:
-            node, digit = steps[index - 1]
-            self.emit("call.ivr", call=call, data={"node": node, "digits": digit})
-        if index < len(steps):
-            self.at(self.spread(self.config.ivr_step_s), self.ivr_step, call, steps, index + 1, queue)
+        if self.ivr is None:
+            self.enqueue(call, spec.name)
         else:
-            self.enqueue(call, queue)
+            call.ivr = self.ivr  # the call finishes the flow it started in, even if it is replaced
+            self.ivr_visit(call, spec.name, self.ivr["start"], 0, 0)
+
+    # --- the IVR ---------------------------------------------------------------------------------
+    def ivr_use(self, graph: dict[str, Any]) -> None:
+        """Walk this flow graph from now on (calls already in the IVR finish the one they started)."""
+        unknown = queues_of(graph) - set(self.queue_names)
+        if unknown:
+            raise ValueError(f"the IVR sends calls to queues that are not simulated: {sorted(unknown)}")
+        self.ivr = graph
+        self.toward = {name: distances_to(graph["nodes"], name) for name in self.queue_names}
+
+    def ivr_event(self, call: _Call, node: str, digits: str = "", **data: Any) -> None:
+        self.emit("call.ivr", call=call, data={"node": node, "digits": digits, **data})
+
+    def ivr_visit(self, call: _Call, intent: str, node_id: str, tries: int, steps: int) -> None:
+        """The call arrives at `node_id` of the flow; `intent` is the queue the caller wants."""
+        node = call.ivr["nodes"][node_id]
+        kind = node["type"]
+        if steps >= IVR_MAX_STEPS:
+            self.ivr_leave(call, {"by": "caller"})
+        elif kind == MENU:
+            config = self.config
+            draw = self.rng.random()
+            if draw < config.ivr_timeout_probability:
+                delay = self.spread(config.ivr_step_s) + menu_timeout_s(node)
+                self.at(delay, self.ivr_failed, call, intent, node_id, tries, steps, "timeout")
+                return
+            wrong = [digit for digit in DIGITS if digit not in node["options"]]
+            if wrong and draw < config.ivr_timeout_probability + config.ivr_invalid_probability:
+                digit = self.rng.choice(wrong)
+                self.at(
+                    self.spread(config.ivr_step_s),
+                    self.ivr_failed,
+                    call,
+                    intent,
+                    node_id,
+                    tries,
+                    steps,
+                    digit,
+                )
+                return
+            options = sorted(node["options"].items())
+            distance = self.toward.get(intent, {})
+            nearest = min(
+                (distance[target] for _digit, target in options if target in distance), default=None
+            )
+            helpful = [item for item in options if nearest is not None and distance.get(item[1]) == nearest]
+            digit, target = self.rng.choice(helpful or options)
+            self.at(
+                self.spread(config.ivr_step_s), self.ivr_pressed, call, intent, node_id, digit, target, steps
+            )
+        elif kind == MESSAGE:
+            self.at(
+                self.spread(self.config.ivr_step_s),
+                self.ivr_played,
+                call,
+                intent,
+                node_id,
+                node["next"],
+                steps,
+            )
+        elif kind == SCHEDULE:
+            moment = self.start + timedelta(seconds=self.now)
+            # A moment later, so the branch's event never shares a timestamp with the next node's.
+            self.at(0.2, self.ivr_branched, call, intent, node_id, schedule_branch(node, moment), steps)
+        elif kind == QUEUE:
+            self.enqueue(call, node["queue"])
+        elif kind == VOICEMAIL:
+            self.ivr_event(call, node_id, action="voicemail", mailbox=node.get("mailbox", ""))
+            self.at(self.rng.uniform(15, 60), self.ivr_leave, call, {"by": "caller"})
+        elif kind == CALLBACK:
+            self.ivr_event(call, node_id, action="callback", callback_queue=node.get("queue", ""))
+            self.at(self.spread(self.config.ivr_step_s), self.ivr_leave, call, {"by": "caller"})
+        elif kind == HANGUP:
+            self.ivr_event(call, node_id, action="hangup")
+            self.at(self.spread(self.config.ivr_step_s), self.ivr_leave, call, {"by": "ivr"})
+
+    def ivr_pressed(
+        self, call: _Call, intent: str, node_id: str, digit: str, target: str, steps: int
+    ) -> None:
+        self.ivr_event(call, node_id, digit)
+        self.ivr_visit(call, intent, target, 0, steps + 1)
+
+    def ivr_failed(self, call: _Call, intent: str, node_id: str, tries: int, steps: int, digit: str) -> None:
+        """A wrong key (`digit`) or silence ("timeout"): try again, or after the last try, the fallback."""
+        node = call.ivr["nodes"][node_id]
+        timeout = digit == "timeout"
+        self.ivr_event(call, node_id, "" if timeout else digit, result="timeout" if timeout else "invalid")
+        if tries + 1 <= menu_retries(node):
+            self.ivr_visit(call, intent, node_id, tries + 1, steps + 1)
+            return
+        fallback = node.get("on_timeout" if timeout else "on_invalid")
+        if fallback:
+            self.ivr_visit(call, intent, fallback, 0, steps + 1)
+        else:
+            # The polite goodbye after the last try (what the dialplan export does too).
+            self.at(self.spread(self.config.ivr_step_s), self.ivr_leave, call, {"by": "ivr"})
+
+    def ivr_played(self, call: _Call, intent: str, node_id: str, target: str, steps: int) -> None:
+        self.ivr_event(call, node_id)
+        self.ivr_visit(call, intent, target, 0, steps + 1)
+
+    def ivr_branched(self, call: _Call, intent: str, node_id: str, branch: str, steps: int) -> None:
+        node = call.ivr["nodes"][node_id]
+        target = (node.get("holiday") or node["closed"]) if branch == "holiday" else node[branch]
+        self.ivr_event(call, node_id, branch=branch)
+        self.ivr_visit(call, intent, target, 0, steps + 1)
+
+    def ivr_leave(self, call: _Call, data: dict[str, Any]) -> None:
+        """The call ends in the IVR (voicemail left, callback asked for, hung up, or gave up)."""
+        self.emit("call.ended", call=call, data=data)
+        self.call_done()
 
     def enqueue(self, call: _Call, queue: str) -> None:
         call.queue = queue
@@ -349,10 +556,35 @@ class _Engine:
         self.waiting[queue][call.n] = call
         if self.config.patience_s > 0:
             self.at(self.rng.expovariate(1 / self.config.patience_s), self.patience_end, call, call.token)
+        max_wait = self.queue_specs[queue].max_wait_s
+        if max_wait:
+            self.at(max_wait, self.max_wait_end, call, call.token)
 
-    def longest_idle(self, queue: str) -> _Agent | None:
-        idle = [agent for agent in self.skilled[queue] if agent.status == "idle"]
-        return min(idle, key=lambda agent: (agent.idle_since, agent.order)) if idle else None
+    def longest_idle(self, queue: str, *, other_than: _Agent | None = None) -> _Agent | None:
+        """The free agent for a call of `queue`: the highest skill level, then the longest idle."""
+        idle = [agent for agent in self.skilled[queue] if agent.status == "idle" and agent is not other_than]
+        return (
+            min(idle, key=lambda agent: (-agent.spec.level(queue), agent.idle_since, agent.order))
+            if idle
+            else None
+        )
+
+    def max_wait_end(self, call: _Call, token: int) -> None:
+        """The call has waited its queue's maximum: it leaves for the overflow queue, or is ended."""
+        if call.token != token or call.n not in self.waiting[call.queue]:
+            return
+        del self.waiting[call.queue][call.n]
+        call.token += 1
+        spec = self.queue_specs[call.queue]
+        self.emit(
+            "call.timeout",
+            call=call,
+            data={"wait_s": round(self.now - call.queued_at, 3), "reason": "max_wait"},
+        )
+        if spec.overflow:
+            self.at(0.5, self.enqueue, call, spec.overflow)
+        else:
+            self.at(self.spread(self.config.ivr_step_s), self.ivr_leave, call, {"by": "ivr"})
 
     def patience_end(self, call: _Call, token: int) -> None:
         if call.token != token or call.n not in self.waiting[call.queue]:
@@ -485,7 +717,8 @@ class _Engine:
             next(iter(self.waiting[name].values())) for name in agent.spec.skills if self.waiting[name]
         ]
         if waiting:
-            call = min(waiting, key=lambda c: (c.queued_at, c.n))
+            # The highest-priority queue first, then the call that has waited longest.
+            call = min(waiting, key=lambda c: (-self.queue_specs[c.queue].priority, c.queued_at, c.n))
             del self.waiting[call.queue][call.n]
             self.offer(call, agent)
             return
@@ -612,8 +845,14 @@ class _Engine:
 
     def live_login(self, agent: _Agent | None, code: str, data: dict[str, Any]) -> str:
         if agent is None:
-            skills = frozenset(data.get("queues") or self.queue_names) & frozenset(self.queue_names)
-            agent = _Agent(AgentSpec(code, skills), order=len(self.agents), status="out")
+            known = self.config.known_skills.get(code)
+            if known is not None and not data.get("queues"):
+                levels = {queue: level for queue, level in known.items() if queue in self.queue_names}
+                spec = AgentSpec(code, frozenset(levels), levels)
+            else:
+                skills = frozenset(data.get("queues") or self.queue_names) & frozenset(self.queue_names)
+                spec = AgentSpec(code, skills)
+            agent = _Agent(spec, order=len(self.agents), status="out")
             self.agents.append(agent)
             for name in skills:
                 self.skilled[name].append(agent)
@@ -678,14 +917,10 @@ class _Engine:
         )
         if self.config.patience_s > 0:
             self.at(self.rng.expovariate(1 / self.config.patience_s), self.patience_end, call, call.token)
-        other = next(
-            (
-                a
-                for a in sorted(self.skilled[call.queue], key=lambda a: (a.idle_since, a.order))
-                if a.status == "idle" and a is not agent
-            ),
-            None,
-        )
+        max_wait = self.queue_specs[call.queue].max_wait_s
+        if max_wait:
+            self.at(max(0.0, max_wait - (self.now - call.queued_at)), self.max_wait_end, call, call.token)
+        other = self.longest_idle(call.queue, other_than=agent)
         if other is not None:
             del self.waiting[call.queue][call.n]
             self.offer(call, other)

@@ -19,12 +19,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
 
+from telephony.ivr.graph import queues_of
 from telephony.simulator import FeedStats, SimConfig, config_simple, event_seconds, simulate, simulation
 
 FLUSH_EVERY_S = 0.5  # at --speed > 0, a partial batch waits at most this long (real time)
 COMMAND_POLL_S = 0.5  # at --speed > 0, how often desktop commands are fetched
 HEARTBEAT_EVERY_S = 10.0
+IVR_RELOAD_S = 15.0  # at --speed > 0, how often a newly published IVR version is picked up
 MAX_BACKOFF_S = 30.0
+DEFAULT_QUEUES = "sales,support"
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 
 
@@ -144,13 +147,23 @@ def _direct_commands(source_name: str, warn: Callable[[str], None]) -> Commands:
     return fetch
 
 
-def _parse_skills(text: str, *, queues: list[str], agents: int) -> dict[str, frozenset[str]]:
+def _parse_skills(
+    text: str, *, queues: list[str], agents: int
+) -> tuple[dict[str, frozenset[str]], dict[str, dict[str, int]]]:
+    """--skills 'agent1=sales:5+support,agent2=support' → skills per code and levels (default 1)."""
     skills: dict[str, frozenset[str]] = {}
+    levels: dict[str, dict[str, int]] = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         code, _sep, names = item.partition("=")
-        wanted = frozenset(name.strip() for name in names.split("+") if name.strip())
+        own: dict[str, int] = {}
+        for part in filter(None, (name.strip() for name in names.split("+"))):
+            name, _colon, level = part.partition(":")
+            if level and (not level.isdigit() or not 1 <= int(level) <= 5):
+                raise CommandError(f"--skills level in {part!r} must be 1 to 5, e.g. sales:4")
+            own[name.strip()] = int(level) if level else 1
+        wanted = frozenset(own)
         if not _sep or not wanted:
-            raise CommandError(f"--skills item {item!r} must look like agent1=sales+support")
+            raise CommandError(f"--skills item {item!r} must look like agent1=sales+support (or sales:4)")
         if code not in {f"agent{n}" for n in range(1, agents + 1)}:
             raise CommandError(f"--skills names {code!r}, but the agents are agent1..agent{agents}")
         unknown = wanted - set(queues)
@@ -159,7 +172,52 @@ def _parse_skills(text: str, *, queues: list[str], agents: int) -> dict[str, fro
                 f"--skills gives {code} unknown queue(s) {sorted(unknown)}; --queues are {queues}"
             )
         skills[code] = wanted
-    return skills
+        levels[code] = own
+    return skills, levels
+
+
+class _StoredRouting:
+    """What the database says about routing: the published IVR, queue settings and agents' skills.
+
+    Read once at the start (and the IVR again now and then at --speed > 0). A database that cannot
+    be reached (posting to a remote platform) leaves the built-in menu and flag-only routing.
+    """
+
+    def __init__(self) -> None:
+        self.ivr: Any = None
+        self.queues: dict[str, Any] = {}
+        self.levels: dict[str, dict[str, int]] = {}
+
+    @classmethod
+    def load(cls, *, ivr_name: str | None, warn: Callable[[str], None]) -> _StoredRouting:
+        from agents.skills import agent_queue_levels_all
+        from telephony.ivr.selectors import ivr_published
+        from telephony.routing import queue_routing_map
+
+        routing = cls()
+        try:
+            routing.ivr = ivr_published(name=ivr_name)
+            routing.queues = queue_routing_map()
+            routing.levels = agent_queue_levels_all()
+        except DatabaseError as error:
+            close_old_connections()
+            warn(f"No routing from the database ({error}); using the built-in IVR and the flags only.")
+            return cls()
+        if ivr_name and routing.ivr is None:
+            raise CommandError(f"--ivr {ivr_name!r}: there is no published IVR flow with that name")
+        return routing
+
+    def extra_queues(self, queues: list[str]) -> list[str]:
+        """Queues the IVR can send calls to and those they overflow into, beyond --queues."""
+        wanted = set(queues) | (queues_of(self.ivr.graph) if self.ivr else set())
+        pending = list(wanted)
+        while pending:
+            overflow = self.queues.get(pending.pop())
+            target = overflow.overflow if overflow and overflow.max_wait_s else None
+            if target and target not in wanted:
+                wanted.add(target)
+                pending.append(target)
+        return sorted(wanted - set(queues))
 
 
 def _parse_start(text: str | None) -> datetime:
@@ -220,14 +278,45 @@ class Command(BaseCommand):
             default=None,
             help="Random seed (default: a fresh one, printed); the same seed and --start repeat a run.",
         )
-        parser.add_argument("--queues", default="sales,support", help="Comma-separated queue names.")
+        parser.add_argument(
+            "--queues",
+            default=None,
+            help=(
+                "Comma-separated queues calls arrive for (--calls-per-hour each). Default: the queues the "
+                "published IVR can send calls to, else sales,support."
+            ),
+        )
         parser.add_argument(
             "--skills",
             default="",
             help=(
-                "Skills per simulated agent, e.g. 'agent1=sales,agent2=sales+support': calls go to the "
-                "longest-idle agent with the queue's skill. Agents not named have every queue's skill."
+                "Skills per simulated agent, e.g. 'agent1=sales:5,agent2=sales+support': calls go to the "
+                "free agent with the queue's skill, highest level (1-5) first, then the longest idle. "
+                "Agents not named have the skills configured for them (admin console → Skills), "
+                "else every queue's."
             ),
+        )
+        parser.add_argument(
+            "--ivr",
+            default=None,
+            help=(
+                "Walk the published version of this IVR flow (default: the default flow's; the built-in "
+                "two-level menu when none is published)."
+            ),
+        )
+        parser.add_argument(
+            "--ivr-mistakes",
+            type=float,
+            default=0.05,
+            help=(
+                "Share of a published flow's menus answered with a wrong key or nothing (then the menu's "
+                "retries and fallbacks apply); default 0.05, 0 = callers always press a right key."
+            ),
+        )
+        parser.add_argument(
+            "--ignore-db",
+            action="store_true",
+            help="Route by the flags alone: built-in IVR, no queue settings or skills from the database.",
         )
         parser.add_argument("--url", help="The ingest API, e.g. http://127.0.0.1:8000/api/telephony/events.")
         parser.add_argument(
@@ -257,7 +346,8 @@ class Command(BaseCommand):
             if not token:
                 raise CommandError("--url needs --token (the feed source's secret).")
         source = options["source"]
-        queues = [name.strip() for name in options["queues"].split(",") if name.strip()]
+        queues_given = options["queues"] is not None
+        queues = [name.strip() for name in (options["queues"] or DEFAULT_QUEUES).split(",") if name.strip()]
         for name in [source, *queues]:
             if not SLUG.match(name) or len(name) > 64:
                 raise CommandError(f"{name!r} is not a valid name: use up to 64 letters, digits, - and _")
@@ -269,18 +359,38 @@ class Command(BaseCommand):
             raise CommandError("--speed must be 0 (as fast as possible) or more")
         if not 1 <= options["batch_size"] <= 5000:
             raise CommandError("--batch-size must be between 1 and 5000")
-        skills = _parse_skills(options["skills"], queues=queues, agents=options["agents"])
+        if not 0 <= options["ivr_mistakes"] <= 1:
+            raise CommandError("--ivr-mistakes must be a fraction from 0 to 1")
+        # The flags are checked before the database is read: --skills names --queues only.
+        skills, flag_levels = _parse_skills(options["skills"], queues=queues, agents=options["agents"])
+        stored = (
+            _StoredRouting()
+            if options["ignore_db"]
+            else _StoredRouting.load(ivr_name=options["ivr"], warn=lambda text: self.stderr.write(text))
+        )
+        if stored.ivr and not queues_given:
+            queues = sorted(queues_of(stored.ivr.graph)) or queues
+        extra = stored.extra_queues(queues)
+        levels = {**stored.levels, **flag_levels}
         start = _parse_start(options["start"])
         seed = options["seed"]
         if seed is None:
             seed = random.SystemRandom().randrange(1, 1_000_000)
         recordings = not options["no_recordings"]
         try:
+            mistakes = options["ivr_mistakes"] if stored.ivr else 0.0
             config = config_simple(
                 queues=queues,
                 calls_per_hour=options["calls_per_hour"],
                 agents=options["agents"],
                 skills=skills,
+                levels=levels,
+                routing=stored.queues,
+                extra_queues=extra,
+                ivr_graph=stored.ivr.graph if stored.ivr else None,
+                ivr_invalid_probability=mistakes * 0.6,
+                ivr_timeout_probability=mistakes * 0.4,
+                known_skills=stored.levels,
                 start=start,
                 aht_s=options["aht"],
                 patience_s=options["patience"],
@@ -293,6 +403,14 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(str(error)) from None
         self._announce(config)
+        self.stdout.write(
+            f"IVR: flow {stored.ivr.flow!r} version {stored.ivr.version} (published)."
+            if stored.ivr
+            else "IVR: the built-in two-level menu."
+        )
+        self.ivr_version = stored.ivr.version_id if stored.ivr else None
+        self.ivr_name = options["ivr"]
+        self.reload_ivr = not options["ignore_db"]
         deliver = _direct_deliverer(source) if direct else _http_deliverer(url, token)
         sender = _Sender(deliver=deliver, warn=lambda text: self.stderr.write(text))
         stats = FeedStats()
@@ -422,10 +540,14 @@ class Command(BaseCommand):
 
         engine.begin()
         collect()
+        next_ivr_check = began + IVR_RELOAD_S
         try:
             while engine.heap or engine.live_busy():
                 real_now = time.monotonic()
                 sim_now = (real_now - began) * speed
+                if self.reload_ivr and real_now >= next_ivr_check:
+                    next_ivr_check = real_now + IVR_RELOAD_S
+                    self._reload_ivr(engine)
                 while (due := engine.next_at()) is not None and due <= sim_now:
                     engine.step()
                 if real_now >= next_poll:
@@ -452,6 +574,25 @@ class Command(BaseCommand):
             collect()
         finally:
             flush()
+
+    def _reload_ivr(self, engine: Any) -> None:
+        """Pick up a newly published IVR version; calls already in the IVR finish the old one."""
+        from telephony.ivr.selectors import ivr_published
+
+        try:
+            published = ivr_published(name=self.ivr_name)
+        except DatabaseError:
+            close_old_connections()
+            return
+        if published is None or published.version_id == self.ivr_version:
+            return
+        try:
+            engine.ivr_use(published.graph)
+        except ValueError as error:
+            self.stderr.write(f"IVR version {published.version} not used: {error}")
+        else:
+            self.stdout.write(f"IVR: now walking flow {published.flow!r} version {published.version}.")
+        self.ivr_version = published.version_id
 
     def _heartbeat(self) -> None:
         from callcenter.services import heartbeat_record
