@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from urllib.parse import quote, urlencode, urlparse
 
-from common import django_setup, start_server
+from common import CpuMeter, django_setup, start_server
 
 
 def _words(text: str, sep: str | None = None) -> tuple[str, ...]:
@@ -440,6 +440,67 @@ async def _drive(base: str, tokens: list[tuple[str, bool]], keys: dict, seconds:
     return samples, errors
 
 
+async def _one_endpoint(base: str, token: str, paths: list[str]) -> list[float]:
+    """`paths` in turn on one keep-alive connection; the latency of each."""
+    url = urlparse(base)
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    head = f"Host: {url.netloc}\r\nAuthorization: Token {token}\r\nAccept: application/json\r\n"
+    latencies = []
+    for path in paths:
+        started = time.perf_counter()
+        writer.write(f"GET {path} HTTP/1.1\r\n{head}\r\n".encode())
+        await writer.drain()
+        status = await reader.readline()
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        await reader.readexactly(length)
+        if int(status.split()[1]) != 200:
+            raise SystemExit(f"{path}: {status.decode().strip()}")
+        latencies.append(time.perf_counter() - started)
+    writer.close()
+    return latencies
+
+
+def cpu_by_endpoint(base: str, server_pid: int, token: str, keys: dict, n: int) -> None:
+    """Each endpoint alone, one client, `n` requests: latency and the CPU a request costs in the
+    server and in PostgreSQL (figures that the rest of the machine's load barely moves)."""
+    from common import _cpu_of, _tree
+    from django.db import connection
+
+    def backends() -> list[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    rng = random.Random(7)
+    by_label: dict[str, list[str]] = defaultdict(list)
+    while min((len(v) for v in by_label.values()), default=0) < n:
+        label, path = request_mix(keys, True, 0, rng)
+        by_label[label].append(path)
+    print(
+        f"\n{'endpoint (alone, 1 client)':<28} {'p50 ms':>7} {'p95 ms':>7} {'server CPU':>11} {'PG CPU':>8}"
+    )
+    for label in sorted(by_label):
+        paths = by_label[label][:n]
+        server_pids, pg_pids = _tree(server_pid), backends()
+        before = ([_cpu_of(pid) for pid in server_pids], [_cpu_of(pid) for pid in pg_pids])
+        latencies = asyncio.run(_one_endpoint(base, token, paths))
+        pg_pids_after = backends()
+        server_cpu = sum(_cpu_of(pid) for pid in server_pids) - sum(before[0])
+        start_pg = dict(zip(pg_pids, before[1], strict=True))
+        pg_cpu = sum(_cpu_of(pid) - start_pg.get(pid, 0.0) for pid in pg_pids_after)
+        print(
+            f"{label:<28} {_pct(latencies, 0.5):>7.1f} {_pct(latencies, 0.95):>7.1f}"
+            f" {server_cpu * 1000 / n:>8.1f} ms {pg_cpu * 1000 / n:>5.1f} ms"
+        )
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
@@ -458,6 +519,9 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=0.0, help="mean pause between a client's requests (s)")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--data-only", action="store_true", help="make the data, run no load")
+    parser.add_argument(
+        "--per-endpoint", type=int, default=0, metavar="N", help="first, N requests of each endpoint alone"
+    )
     args = parser.parse_args()
     # Keep connections (DESIGN §6): a psycopg pool under ASGI.
     os.environ.setdefault("DATABASE_POOL", "true")
@@ -478,20 +542,27 @@ def main() -> None:
         return
     connection.close()
     server, base = start_server(workers=args.workers)
+    meter = CpuMeter(server.pid)
     try:
         tokens = [(t, False) for t in agent_tokens] + [(t, True) for t in supervisor_tokens]
         # A short warm-up fills caches and pools; its figures are dropped.
         asyncio.run(_drive(base, tokens, keys, 5, args.think))
+        if args.per_endpoint:
+            cpu_by_endpoint(base, server.pid, supervisor_tokens[0], keys, args.per_endpoint)
+        meter.begin()
         started = time.perf_counter()
         samples, errors = asyncio.run(_drive(base, tokens, keys, args.seconds, args.think))
         elapsed = time.perf_counter() - started
+        cpu = meter.end()
     finally:
         server.terminate()
         server.wait()
     total = sum(len(v) for v in samples.values())
     print(
         f"\n{args.clients} clients ({args.supervisors} supervisors), {args.workers} uvicorn workers, "
-        f"think {args.think:g} s, {elapsed:.0f} s: {total:,} requests, {total / elapsed:,.0f} req/s"
+        f"think {args.think:g} s, {elapsed:.0f} s: {total:,} requests, {total / elapsed:,.0f} req/s; "
+        f"server + PostgreSQL CPU {cpu * 1000 / max(total, 1):.1f} ms a request"
+        f" (wall-clock figures depend on what else runs on the machine, CPU per request less so)"
     )
     print(f"{'endpoint':<26} {'n':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}   target p95 <= 100 ms")
     for label in sorted(samples):

@@ -24,6 +24,7 @@ QUERIES = [
     "+44 20",
     "GRACE@navy",
     "@bp.example",
+    "ALAN@bp.example",
     "navy.example",
     "T-{ticket}",
     "100%",

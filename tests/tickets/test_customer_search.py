@@ -70,6 +70,12 @@ def test_email_matches_part_of_an_address(agent, people):
     assert found(agent, "@bp.example") == ["Alan Turing"]
 
 
+def test_a_whole_address_matches_exactly(agent, people):
+    CustomerFactory(name="Other Grace", emails=["mygrace@navy.example"])
+    assert found(agent, "Grace@Navy.Example") == ["Grace Hopper"]
+    assert found(agent, "grace@navy") == ["Grace Hopper", "Other Grace"]
+
+
 def test_a_domain_searches_email_addresses(agent, people):
     assert found(agent, "navy.example") == ["Grace Hopper"]
 

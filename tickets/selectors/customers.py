@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.validators import validate_email
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -65,8 +66,9 @@ def customer_search(*, user: AbstractBaseUser, q: str = "") -> CustomerSearch:
 
     Name and company match by case-insensitive `contains` (trigram GIN indexes on PostgreSQL, a plain
     LIKE on SQLite: same answers); phones by their E.164 form when `q` is a full number and by the
-    digits typed anywhere in a stored number otherwise; e-mails by `contains` on the lower-case
-    address; "T-123" by that ticket's customer when `user` may see the ticket.
+    digits typed anywhere in a stored number otherwise; e-mails exactly when `q` is a whole address,
+    else by `contains` on the lower-case addresses; "T-123" by that ticket's customer when `user`
+    may see the ticket.
     """
     from tickets.selectors.tickets import tickets_visible_to
 
@@ -85,7 +87,15 @@ def customer_search(*, user: AbstractBaseUser, q: str = "") -> CustomerSearch:
     if _PHONE_TEXT.match(text) and len(digits) >= MIN_CONTAINS:
         return _phone_search(text, digits, customers)
     if "@" in text or _DOMAIN.match(text):
-        owners = CustomerEmail.objects.filter(email__contains=text.replace(" ", "").lower())
+        address = text.replace(" ", "").lower()
+        try:
+            validate_email(address)
+        except ValidationError:
+            owners = CustomerEmail.objects.filter(email__contains=address)
+        else:
+            # A whole address, exactly (b-tree): its trigrams (".com", "exa"…) are in nearly every
+            # address, so a contains search reads long lists for the one row wanted.
+            owners = CustomerEmail.objects.filter(email=address)
         return CustomerSearch(
             text=text, kind="email", queryset=customers.filter(pk__in=owners.values("customer_id"))
         )
@@ -98,23 +108,20 @@ def customer_search(*, user: AbstractBaseUser, q: str = "") -> CustomerSearch:
 
 
 def _phone_search(text: str, digits: str, customers: QuerySet[Customer]) -> CustomerSearch:
-    """A full number in its E.164 form; text with a leading "+" the numbers that start so; otherwise
-    the digits typed, anywhere in a stored number ("555 0123" finds +14155550123). A full number
-    typed without "+" also matches by its digits, so a foreign number in national form still finds
-    its owner."""
+    """A full number (valid in the call center's country, or with +country) in its E.164 form, as
+    numbers are stored; text with a leading "+" the numbers that start so ("+44 20"); otherwise the
+    digits typed, anywhere in a stored number ("555 0123" finds +14155550123)."""
     number = ""
     with contextlib.suppress(InvalidPhoneNumberError):
         number = phone_normalize(text)
-    if number and text.startswith("+"):
+    if number:
         # Exact, on the b-tree index: a contains search would read the long trigram lists of "+1…".
         phones = Q(number=number)
     elif text.startswith("+"):
-        # "+44 20…": the start of a number with its country code (b-tree pattern index).
+        # The start of a number with its country code (b-tree pattern index).
         phones = Q(number__startswith="+" + digits)
     else:
         phones = Q(number__contains=digits)
-        if number:
-            phones |= Q(number=number)
     owners = CustomerPhone.objects.filter(phones).values("customer_id")
     return CustomerSearch(text=text, kind="phone", queryset=customers.filter(pk__in=owners), number=number)
 
