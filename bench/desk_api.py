@@ -399,24 +399,27 @@ async def _client(
         # bench-agent-N is in team (N - 1) % 5 (users_ensure); seeds count agents from 0.
         label, path = request_mix(keys, supervisor, seed % 5, rng)
         started = time.perf_counter()
-        writer.write(f"GET {path} HTTP/1.1\r\n{head}\r\n".encode())
-        await writer.drain()
-        status_line = await reader.readline()
-        if not status_line:
+        try:
+            writer.write(f"GET {path} HTTP/1.1\r\n{head}\r\n".encode())
+            await writer.drain()
+            status_line = await reader.readline()
+            if not status_line:
+                raise ConnectionResetError
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.decode().partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+        except (ConnectionError, asyncio.IncompleteReadError):
             # The server closed an idle keep-alive connection (uvicorn: after 5 s); a browser
             # reconnects and asks again, and so do we, without counting the lost attempt.
             writer.close()
             reader, writer = await asyncio.open_connection(url.hostname, url.port)
             continue
-        length = 0
-        while True:
-            line = await reader.readline()
-            if line in (b"\r\n", b""):
-                break
-            name, _, value = line.decode().partition(":")
-            if name.lower() == "content-length":
-                length = int(value)
-        await reader.readexactly(length)
         elapsed = time.perf_counter() - started
         status = int(status_line.split()[1])
         if status != 200:
