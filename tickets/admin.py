@@ -103,11 +103,20 @@ class CustomerEmailInline(admin.TabularInline):
 
 @admin.register(models.Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    """For looking things up; customers are changed on the customer pages, which normalise phone
+    numbers, check versions and record who changed what."""
+
     list_display = ("name", "company", "created_at")
     search_fields = ("name", "company", "phones__number", "emails__email")
     inlines = (CustomerPhoneInline, CustomerEmailInline)
     filter_horizontal = ("tags",)
     readonly_fields = ("version",)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(models.Ticket)

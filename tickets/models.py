@@ -37,7 +37,8 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
-        # Trigram indexes for `icontains` search live in migration 0002 (PostgreSQL only).
+        # Search pages go newest first by id (the primary key index). Trigram indexes for `icontains`
+        # search live in migration 0002, the name-prefix one in 0005 (PostgreSQL only).
 
     def __str__(self) -> str:
         return self.name
@@ -73,6 +74,26 @@ class CustomerEmail(models.Model):
 
     def __str__(self) -> str:
         return self.email
+
+
+class CustomerEvent(models.Model):
+    """One change to a customer: who, when, what (`changes` maps field → [before, after]).
+
+    Kinds: "created", "updated". The conflict message of a lost update and the audit trail read these.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=32)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["customer", "created_at"], name="customer_event_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on customer {self.customer_id}"
 
 
 # --- Tickets ---------------------------------------------------------------------------------------
