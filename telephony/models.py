@@ -11,7 +11,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 def new_feed_secret() -> str:
-    return secrets.token_urlsafe(32)
+    """A random secret that never starts with "-": command lines (`--token SECRET`) would read one
+    that does as an option."""
+    while (secret := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return secret
 
 
 class FeedSource(models.Model):

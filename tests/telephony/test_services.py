@@ -165,3 +165,9 @@ def test_ingest_writes_in_few_queries(source, django_assert_max_num_queries):
     with django_assert_max_num_queries(80):
         result = call_events_ingest(source=source, raw_events=batch)
     assert result.accepted == 600
+
+
+def test_feed_secrets_never_start_with_a_dash():
+    from telephony.models import new_feed_secret
+
+    assert not any(new_feed_secret().startswith("-") for _ in range(2000))
