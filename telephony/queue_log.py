@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
-import queue
 import re
-import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -275,74 +276,68 @@ def _open_lines(path_or_lines: str | os.PathLike[str] | Iterable[str]) -> Iterat
 
 @dataclass
 class _Chunk:
-    """What the parser hands the writer: a batch of valid events and the bad lines beside them."""
+    """One group of lines, parsed: valid events, bad lines (number, text, reason) and counts."""
 
-    events: list[FeedEvent]
-    bad: list[tuple[int, str, str]]
+    lines: int = 0
+    skipped: int = 0
+    events: list[FeedEvent] = field(default_factory=list)
+    bad: list[tuple[int, str, str]] = field(default_factory=list)
+    call_ids: set[str] = field(default_factory=set)
 
 
-def _parse_chunks(
-    lines: Iterable[str], *, source_name: str, batch_size: int, summary: ImportSummary, call_ids: set[str]
-) -> Iterator[_Chunk]:
-    events: list[FeedEvent] = []
-    bad: list[tuple[int, str, str]] = []
-    for number, line in enumerate(lines, start=1):
-        summary.lines += 1
+def _line_groups(lines: Iterable[str], size: int) -> Iterator[list[tuple[int, str]]]:
+    group: list[tuple[int, str]] = []
+    for numbered in enumerate(lines, start=1):
+        group.append(numbered)
+        if len(group) >= size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def _parse_group(group: list[tuple[int, str]], source_name: str) -> _Chunk:
+    """Parse numbered lines (a module-level function: it runs in the parser process too)."""
+    chunk = _Chunk(lines=len(group))
+    for number, line in group:
         result = queue_log_parse_line(line, source=source_name)
         if result.feed_event is not None:
-            events.append(result.feed_event)
+            chunk.events.append(result.feed_event)
             if result.feed_event.call_id:
-                call_ids.add(result.feed_event.call_id)
+                chunk.call_ids.add(result.feed_event.call_id)
         elif result.skipped:
-            summary.skipped += 1
+            chunk.skipped += 1
         else:
-            summary.rejected += 1
-            bad.append((number, line.rstrip("\r\n"), result.error))
-        if len(events) >= batch_size or len(bad) >= batch_size:
-            yield _Chunk(events, bad)
-            events, bad = [], []
-    if events or bad:
-        yield _Chunk(events, bad)
+            chunk.bad.append((number, line.rstrip("\r\n"), result.error))
+    return chunk
 
 
-_DONE = object()
+# Groups parsed ahead of the writer; two keep the parser busy while the writer stores one.
+PARSE_AHEAD = 2
 
 
-def _in_background(chunks: Iterator[_Chunk]) -> Iterator[_Chunk]:
-    """Run the parser in a thread, a couple of batches ahead of the writer.
-
-    Parsing is Python work and writing waits on PostgreSQL (the GIL is free then), so the two
-    overlap: the import costs about the larger of the two instead of their sum.
-    """
-    ahead: queue.Queue = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for chunk in chunks:
-                while not stop.is_set():
-                    try:
-                        ahead.put(chunk, timeout=0.5)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-        except BaseException as error:  # noqa: BLE001 - handed to the writer, which re-raises it
-            ahead.put(error)
-            return
-        ahead.put(_DONE)
-
-    thread = threading.Thread(target=produce, name="queue-log-parser", daemon=True)
-    thread.start()
-    try:
-        while (item := ahead.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join()
+def _parsed(groups: Iterator[list[tuple[int, str]]], source_name: str) -> Iterator[_Chunk]:
+    """Parsed groups in order. A file of more than one group is parsed in a separate process,
+    groups ahead of the writer: parsing is CPU-bound Python and writing mostly waits on
+    PostgreSQL, so on two cores the import costs about the larger of the two, not their sum (a
+    thread would share the GIL with the writer's own Python work). A single group (tests, small
+    files) is parsed inline, with no process to start."""
+    first = next(groups, None)
+    if first is None:
+        return
+    second = next(groups, None)
+    if second is None:
+        yield _parse_group(first, source_name)
+        return
+    # spawn, not fork: a forked child would share the parent's database connection.
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as parser:
+        pending = deque(parser.submit(_parse_group, group, source_name) for group in (first, second))
+        for group in groups:
+            while len(pending) >= PARSE_AHEAD:
+                yield pending.popleft().result()
+            pending.append(parser.submit(_parse_group, group, source_name))
+        while pending:
+            yield pending.popleft().result()
 
 
 def queue_log_import(
@@ -365,10 +360,11 @@ def queue_log_import(
     summary = ImportSummary()
     call_ids: set[str] = set()
     with _open_lines(path_or_lines) as lines:
-        chunks = _parse_chunks(
-            lines, source_name=source_name, batch_size=batch_size, summary=summary, call_ids=call_ids
-        )
-        for chunk in _in_background(chunks):
+        for chunk in _parsed(_line_groups(lines, batch_size), source_name):
+            summary.lines += chunk.lines
+            summary.skipped += chunk.skipped
+            summary.rejected += len(chunk.bad)
+            call_ids |= chunk.call_ids
             if chunk.events:
                 result = call_events_ingest(
                     source=source, raw_events=(), validated=chunk.events, origin=ORIGIN
