@@ -47,6 +47,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("console/", include(console_patterns)),
     path("desktop/", include("agents.urls")),
+    path("wfm/", include("agents.wfm.views")),
     path("qa/", include("qa.urls")),
     path("", include("tickets.urls")),
     path("", include("kpi.urls")),
