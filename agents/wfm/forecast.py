@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db.models import Count, ExpressionWrapper, F, FloatField, IntegerField, Q, Sum, Value
-from django.db.models.functions import Coalesce, ExtractHour, ExtractMinute, TruncDate
+from django.db.models.functions import Coalesce, ExtractHour, ExtractMinute, Floor, TruncDate
 
 from agents.wfm.clock import day_bounds, zone
 
@@ -82,9 +82,10 @@ def interval_history(
     rows = (
         visits.annotate(
             day=TruncDate("queued_at", tzinfo=tz),
+            # EXTRACT is numeric on PostgreSQL (10:07 / 30 is 0.23, not 0): floor it explicitly.
             slot=ExpressionWrapper(
                 ExtractHour("queued_at", tzinfo=tz) * per_hour
-                + ExtractMinute("queued_at", tzinfo=tz) / interval_minutes,
+                + Floor(ExtractMinute("queued_at", tzinfo=tz) / Value(interval_minutes)),
                 output_field=IntegerField(),
             ),
         )
@@ -162,9 +163,13 @@ def patience_estimate(history: History, *, min_abandons: int = 30) -> float | No
 
 def forecast_day(history: History, day: date, *, today: date) -> DayForecast:
     """The forecast for `day` (after `today`) from the same weekdays in `history` (see the module)."""
+    # Days before the first call in the history are not "no calls": the queue (or the history) had
+    # not started. Closed days after it are real zeros.
+    observed = min((cell_day for cell_day, _slot in history.cells), default=None)
+    earliest = max(history.first_day, observed) if observed else history.last_day + timedelta(days=1)
     same_days = []
     probe = day - timedelta(days=7)
-    while probe >= history.first_day:
+    while probe >= earliest:
         if probe <= min(history.last_day, today):
             same_days.append(probe)
         probe -= timedelta(days=7)

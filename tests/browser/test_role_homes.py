@@ -10,10 +10,10 @@ from playwright.sync_api import Page, expect
 from tests.callcenter.factories import PASSWORD
 
 HOMES = {
-    "agent": ("/desktop/", "Agent desktop", ["Desktop", "Customers", "Tickets"]),
-    "supervisor": ("/wallboard/", "Wallboard", ["Customers", "Tickets", "Wallboard", "Reports"]),
+    "agent": ("/desktop/", "Agent desktop", ["Desktop", "My schedule", "Customers", "Tickets"]),
+    "supervisor": ("/wallboard/", "Wallboard", ["Customers", "Tickets", "Wallboard", "Reports", "Workforce"]),
     "qa": ("/qa/", "QA queue", ["Customers", "Tickets", "QA queue"]),
-    "admin": ("/console/", "Admin console", ["Customers", "Tickets", "Admin console"]),
+    "admin": ("/console/", "Admin console", ["Customers", "Tickets", "Workforce", "Admin console"]),
 }
 
 
