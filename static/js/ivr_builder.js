@@ -8,7 +8,8 @@
   if (!root) return;
   const data = JSON.parse(document.getElementById("ivr-data").textContent);
   const T = data.strings;
-  const api = root.dataset.api;
+  const draftUrl = root.dataset.draftUrl;
+  const publishUrl = root.dataset.publishUrl;
   const csrf = root.dataset.csrf;
   const DIGITS = "123456789*0#".split("");
   const DAYS = T.days; // Mon … Sun
@@ -314,7 +315,7 @@
       box.replaceChildren(el("p", { class: "muted", text: T.pick_a_node }));
       return;
     }
-    const parts = [el("h3", {}, node.label || id, " ", el("span", { class: "muted", text: `(${id})` }))];
+    const parts = [el("h3", {}, node.label || id, node.label ? el("span", { class: "muted", text: ` (${id})` }) : null)];
     const issues = state.issues.errors.filter((issue) => issue.node === id);
     if (issues.length) {
       parts.push(el("ul", { class: "errorlist" }, issues.map((issue) => el("li", { text: issue.field ? `${issue.field}: ${issue.message}` : issue.message }))));
@@ -411,7 +412,7 @@
   }
 
   async function save() {
-    const { response, payload } = await call("PUT", `${api}draft`, { revision: state.revision, graph: state.graph });
+    const { response, payload } = await call("PUT", draftUrl, { revision: state.revision, graph: state.graph });
     if (response.ok) {
       state.revision = payload.revision;
       state.issues = payload.validation;
@@ -432,7 +433,7 @@
       return;
     }
     const note = document.getElementById("ivr-note").value;
-    const { response, payload } = await call("POST", `${api}publish`, { revision: state.revision, note });
+    const { response, payload } = await call("POST", publishUrl, { revision: state.revision, note });
     if (response.ok) {
       status(T.published.replace("%(n)s", payload.number), "ok");
       window.setTimeout(() => window.location.reload(), 600);
