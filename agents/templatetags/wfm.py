@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
@@ -86,3 +87,27 @@ def agent_hours(plan: Any, attribute: str) -> float:
 @register.filter
 def minutes_since(row: Any, now: Any) -> float:
     return row.minutes(now)
+
+
+ACTIONS = {
+    "created": _("Created"),
+    "updated": _("Changed"),
+    "deleted": _("Deleted"),
+    "removed": _("Removed"),
+    "scheduled": _("Scheduled"),
+    "generated": _("Generated"),
+    "requested": _("Requested"),
+    "approved": _("Approved"),
+    "rejected": _("Rejected"),
+    "cancelled": _("Withdrawn"),
+    "draft_saved": _("Draft saved"),
+    "published": _("Published"),
+    "rolled_back": _("Rolled back"),
+    "made_default": _("Made the default"),
+}
+
+
+@register.filter
+def change_action(action: str) -> str:
+    """The history's verb for people ("draft_saved" → "Draft saved")."""
+    return str(ACTIONS.get(action, action.replace("_", " ").capitalize()))

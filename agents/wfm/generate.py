@@ -25,8 +25,10 @@ from agents.wfm.forecast import interval_history
 from agents.wfm.shifts import (
     MIN_REST_HOURS,
     ShiftConflict,
+    paid_minutes,
     shift_activities,
     shift_assign,
+    shift_paid_minutes,
     shift_times,
     week_limit_minutes,
 )
@@ -35,13 +37,20 @@ from agents.wfm.staffing import DEFAULT_SHRINKAGE, coverage, eligible_agent_ids,
 
 @dataclass(frozen=True)
 class Candidate:
+    """A shift that could be worked: on `day`, from a template; `cover` is what it puts on the phones."""
+
     key: int
     day: date
     template_id: int
     start: datetime
     end: datetime
     cover: tuple[tuple[int, float], ...]  # (week slot, share of the slot on the phones)
-    paid_minutes: int
+    paid_minutes: float  # the shift's length: what "fewest agent-hours" counts
+    limit_minutes: float = 0.0  # what weekly limits count (lunch unpaid); 0 = paid_minutes
+
+    @property
+    def counted(self) -> float:
+        return self.limit_minutes or self.paid_minutes
 
 
 @dataclass
@@ -54,7 +63,7 @@ class Staff:
     off: list[tuple[datetime, datetime]] = field(default_factory=list)  # approved time off
 
     def can_take(self, candidate: Candidate, rest: timedelta) -> bool:
-        if candidate.day in self.days or self.minutes + candidate.paid_minutes > self.limit_minutes:
+        if candidate.day in self.days or self.minutes + candidate.counted > self.limit_minutes:
             return False
         if any(start < candidate.end and end > candidate.start for start, end in self.off):
             return False
@@ -62,7 +71,7 @@ class Staff:
 
     def take(self, candidate: Candidate) -> None:
         self.days.add(candidate.day)
-        self.minutes += candidate.paid_minutes
+        self.minutes += candidate.counted
         self.busy.append((candidate.start, candidate.end))
 
 
@@ -166,6 +175,7 @@ def _candidates(
                     end=end,
                     cover=tuple((slot, share) for slot, share in sorted(cover.items()) if 0 <= slot < weekly),
                     paid_minutes=template.length_minutes,
+                    limit_minutes=paid_minutes(template.length_minutes, template.breaks),
                 )
             )
     return out
@@ -211,7 +221,7 @@ def schedule_proposal(
         person.busy.append((shift.starts_at, shift.ends_at))
         if week_from <= shift.starts_at < week_to:
             person.days.add(local_day(shift.starts_at))
-            person.minutes += (shift.ends_at - shift.starts_at).total_seconds() / 60
+            person.minutes += shift_paid_minutes(shift)
     for request in TimeOffRequest.objects.filter(
         agent_id__in=agent_ids, status=TimeOffStatus.APPROVED, starts_at__lt=week_to, ends_at__gt=week_from
     ):

@@ -69,8 +69,15 @@ def shift_activities(starts_at: datetime, ends_at: datetime, breaks: list[dict[s
     return activities
 
 
-def work_minutes(length_minutes: int, breaks: list[dict[str, Any]]) -> int:
-    return length_minutes - sum(int(item["minutes"]) for item in breaks)
+def paid_minutes(length_minutes: float, breaks: list[dict[str, Any]]) -> float:
+    """The shift's paid time: short breaks are paid, lunch is not (what weekly hour limits count)."""
+    return length_minutes - sum(
+        int(item["minutes"]) for item in breaks if item.get("kind") == ActivityKind.LUNCH
+    )
+
+
+def shift_paid_minutes(shift: ScheduledShift) -> float:
+    return paid_minutes((shift.ends_at - shift.starts_at).total_seconds() / 60, shift.breaks)
 
 
 # --- templates ---------------------------------------------------------------------------------------
@@ -203,9 +210,14 @@ def week_limit_minutes(user: AbstractBaseUser) -> int:
 
 
 def shift_conflicts(
-    *, agent: AbstractBaseUser, starts_at: datetime, ends_at: datetime, exclude_id: int | None = None
+    *,
+    agent: AbstractBaseUser,
+    starts_at: datetime,
+    ends_at: datetime,
+    breaks: list[dict[str, Any]] | None = None,
+    exclude_id: int | None = None,
 ) -> list[Conflict]:
-    """What a shift from `starts_at` to `ends_at` would clash with for `agent`."""
+    """What a shift from `starts_at` to `ends_at` (with `breaks`) would clash with for `agent`."""
     conflicts: list[Conflict] = []
     rest = timedelta(hours=MIN_REST_HOURS)
     nearby = list(
@@ -250,18 +262,18 @@ def shift_conflicts(
     begin, _end = day_bounds(monday)
     end = day_bounds(monday + timedelta(days=6))[1]
     planned = sum(
-        (shift.ends_at - shift.starts_at).total_seconds() / 60
+        shift_paid_minutes(shift)
         for shift in ScheduledShift.objects.filter(
             agent=agent, starts_at__gte=begin, starts_at__lt=end
         ).exclude(pk=exclude_id)
     )
     limit = week_limit_minutes(agent)
-    total = planned + (ends_at - starts_at).total_seconds() / 60
+    total = planned + paid_minutes((ends_at - starts_at).total_seconds() / 60, breaks or [])
     if total > limit:
         conflicts.append(
             Conflict(
                 "week_hours",
-                _("The week would have %(have).1f h, over the %(max).1f h limit.")
+                _("The week would have %(have).1f paid hours, over the %(max).1f h limit.")
                 % {"have": total / 60, "max": limit / 60},
                 False,
             )
@@ -302,7 +314,7 @@ def shift_assign(
     if template is None:
         raise NotFoundError(_("There is no such shift template."))
     starts_at, ends_at = shift_times(template, day)
-    conflicts = shift_conflicts(agent=agent, starts_at=starts_at, ends_at=ends_at)
+    conflicts = shift_conflicts(agent=agent, starts_at=starts_at, ends_at=ends_at, breaks=template.breaks)
     if any(c.blocking for c in conflicts) or (conflicts and not force):
         raise ShiftConflict(conflicts)
     shift = ScheduledShift.objects.create(
@@ -399,7 +411,7 @@ def week_grid(*, monday: date, agents: list[Any]) -> WeekGrid:
         agent_id__in=ids, day__gte=days[0], day__lte=days[-1]
     ).select_related("template"):
         by_cell[(shift.agent_id, shift.day)].shifts.append(shift)
-        row_of[shift.agent_id].minutes += (shift.ends_at - shift.starts_at).total_seconds() / 60
+        row_of[shift.agent_id].minutes += shift_paid_minutes(shift)
     requests = TimeOffRequest.objects.filter(
         agent_id__in=ids,
         status__in=[TimeOffStatus.APPROVED, TimeOffStatus.PENDING],

@@ -242,7 +242,15 @@ def time_off(request: HttpRequest) -> HttpResponse:
 @page_permission_required(PLAN)
 @require_GET
 def staffing(request: HttpRequest) -> HttpResponse:
-    form = StaffingForm(request.GET or None)
+    # Every field shows what the plan used, also the ones not in the address.
+    data = {
+        "day": (_today() + timedelta(days=1)).isoformat(),
+        "interval": "30",
+        "shrinkage": "15",
+        "model": "auto",
+        **request.GET.dict(),
+    }
+    form = StaffingForm(data)
     values = form.values(_today())
     plan, problem = None, ""
     try:

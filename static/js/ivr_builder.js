@@ -277,7 +277,7 @@
         });
         row.append(el("label", { class: "checkbox-line" }, box, dayName));
       });
-      const from = el("input", { type: "time", value: span.from, "aria-label": `${T.from} (${index + 1})` });
+      const from = el("input", { type: "text", value: span.from, size: 5, "aria-label": `${T.from} (${index + 1})`, placeholder: "09:00" });
       from.addEventListener("input", () => { span.from = from.value; changed(); });
       const to = el("input", { type: "text", value: span.to, size: 5, "aria-label": `${T.to} (${index + 1})`, placeholder: "18:00" });
       to.addEventListener("input", () => { span.to = to.value; changed(); });

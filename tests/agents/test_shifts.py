@@ -163,11 +163,11 @@ def test_approved_time_off_blocks_the_shift(supervisor, agent, early):
 def test_weekly_hours_limit_is_a_warning(supervisor, agent, early):
     AgentProfileFactory(user=agent, code="alice", max_week_minutes=20 * 60)
     for n in range(2):
-        assign(supervisor, agent, MONDAY + timedelta(days=n), early)  # 2 x 8.5 h = 17 h
+        assign(supervisor, agent, MONDAY + timedelta(days=n), early)  # 2 x 8 paid hours (lunch unpaid)
     with pytest.raises(ShiftConflict) as caught:
         assign(supervisor, agent, MONDAY + timedelta(days=2), early)
     assert caught.value.conflicts[0].code == "week_hours"
-    assert "25.5 h, over the 20.0 h limit" in caught.value.conflicts[0].message
+    assert "24.0 paid hours, over the 20.0 h limit" in caught.value.conflicts[0].message
     # The next week starts afresh.
     assign(supervisor, agent, MONDAY + timedelta(days=7), early)
 
@@ -189,7 +189,7 @@ def test_week_grid_places_shifts_and_time_off(
     assert [len(cell.shifts) for cell in alice.cells] == [1, 0, 0, 0, 0, 0, 0]
     assert [len(cell.time_off) for cell in alice.cells] == [0, 0, 0, 0, 1, 1, 0]
     assert [len(cell.shifts) for cell in bob.cells] == [0, 0, 1, 0, 0, 0, 0]
-    assert alice.minutes == 510
+    assert alice.minutes == 480  # paid time: the 30-minute lunch is not
 
 
 # --- time off ----------------------------------------------------------------------------------------
