@@ -102,3 +102,13 @@ def test_team_edit_shows_history(client, admin, supervisor):
     as_user(client, admin).post(f"/console/teams/{team.pk}/", {"name": "Blue", "supervisor": supervisor.pk})
     body = client.get(f"/console/teams/{team.pk}/").content.decode()
     assert "supervisor" in body and "sam" in body
+
+
+def test_skill_list_query_count_is_bounded(client, admin, django_assert_max_num_queries):
+    queues = [QueueFactory(name=f"q{n}") for n in range(5)]
+    for n in range(20):
+        skill_save(actor=admin, name=f"skill{n}", queue_ids=[queues[n % 5].pk])
+    as_user(client, admin)
+    with django_assert_max_num_queries(10):
+        response = client.get("/console/skills/")
+    assert response.content.decode().count("/console/skills/") >= 20

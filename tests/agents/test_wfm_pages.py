@@ -254,3 +254,20 @@ def test_live_out_of_adherence_lists_a_logged_out_agent(client, supervisor, agen
     )
     body = as_user(client, supervisor).get("/wfm/adherence/live").content.decode()
     assert "Alice" in body and "Logged out" in body
+
+
+def test_template_list_and_adherence_query_counts_are_bounded(
+    client, supervisor, django_assert_max_num_queries
+):
+    from tests.callcenter.factories import UserFactory
+
+    templates = [ShiftTemplateFactory(name=f"T{n}", start_time=time(6 + n % 10, 0)) for n in range(15)]
+    day = local_day(timezone.now())
+    for n in range(20):
+        user = UserFactory(username=f"adh{n}", roles=["agent"])
+        shift_assign(actor=supervisor, agent_id=user.pk, day=day, template_id=templates[n % 15].pk)
+    as_user(client, supervisor)
+    with django_assert_max_num_queries(10):
+        assert client.get("/wfm/templates/").content.decode().count("/wfm/templates/") >= 15
+    with django_assert_max_num_queries(10):
+        assert client.get("/wfm/adherence/", {"day": day.isoformat()}).content.decode().count("<tr>") >= 20

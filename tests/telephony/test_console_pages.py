@@ -169,9 +169,33 @@ def api(flow, action):
     return f"/api/telephony/ivr/flows/{flow.pk}/{action}"
 
 
-def test_api_needs_a_login_and_the_admin_role(client, supervisor, flow):
-    assert client.get(api(flow, "draft")).status_code == 401
-    assert as_user(client, supervisor).get(api(flow, "draft")).status_code == 403
+@pytest.mark.parametrize(
+    ("method", "action"),
+    [("get", "draft"), ("put", "draft"), ("post", "publish"), ("get", "versions"), ("post", "rollback")],
+)
+@pytest.mark.parametrize("persona", ["agent", "supervisor", "qa"])
+def test_api_needs_the_admin_role(client, personas, flow, method, action, persona):
+    response = getattr(as_user(client, personas[persona]), method)(
+        api(flow, action), {}, content_type="application/json"
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("method", "action"),
+    [("get", "draft"), ("put", "draft"), ("post", "publish"), ("get", "versions"), ("post", "rollback")],
+)
+def test_api_needs_a_login(client, flow, method, action):
+    assert getattr(client, method)(api(flow, action), {}, content_type="application/json").status_code == 401
+
+
+def test_api_rollback(client, admin, flow):
+    first = publish(admin, flow)
+    publish(admin, flow, {"start": "bye", "nodes": {"bye": {"type": "hangup"}}})
+    response = as_user(client, admin).post(
+        api(flow, "rollback"), {"version": first.pk}, content_type="application/json"
+    )
+    assert response.status_code == 201 and response.json()["number"] == 3 and response.json()["based_on"] == 1
 
 
 def test_api_saves_the_draft_and_returns_the_checks(client, admin, flow):
