@@ -12,10 +12,11 @@ from callcenter.realtime import group_push, user_group
 logger = logging.getLogger(__name__)
 
 
-def presence_publish(codes: Iterable[str]) -> None:
-    """Push the current state of each agent in `codes` to their user's group (after commit)."""
+def presence_publish(codes: Iterable[str], *, users: dict[str, int] | None = None) -> None:
+    """Push the current state of each agent in `codes` to their user's group (after commit);
+    `users` maps codes to user ids when the caller has looked them up already."""
     codes = sorted({code for code in codes if code})
-    users = agent_users_by_code(codes)
+    users = agent_users_by_code(codes) if users is None else users
     wanted = [code for code in codes if code in users]
     if not wanted:
         return

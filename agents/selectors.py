@@ -13,6 +13,22 @@ from agents.models import AgentProfile, PresenceSegment
 User = get_user_model()
 
 
+class AgentDirectory:
+    """Agent code → user id for one unit of work (an ingest batch): each code is looked up once,
+    however many steps ask. Not shared between batches, so it never serves a stale id."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, int | None] = {}
+
+    def users(self, codes: Iterable[str]) -> dict[str, int]:
+        wanted = {code for code in codes if code}
+        missing = wanted - self._known.keys()
+        if missing:
+            found = agent_users_by_code(missing)
+            self._known.update({code: found.get(code) for code in missing})
+        return {code: user for code in wanted if (user := self._known[code]) is not None}
+
+
 def agent_users_by_code(codes: Iterable[str]) -> dict[str, int]:
     """Map agent codes to user ids: a profile's code first, else a username equal to the code."""
     wanted = {code for code in codes if code}

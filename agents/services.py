@@ -10,21 +10,28 @@ from django.db.models import Q
 
 from agents.models import PresenceCursor, PresenceSegment
 from agents.presence import PresenceEvent, Segment, presence_replay
-from agents.selectors import agent_users_by_code, presence_covering
+from agents.selectors import AgentDirectory, presence_covering
 from callcenter.bulk import bulk_insert, bulk_update_by_pk
 
 WindowLoader = Callable[[dict[str, datetime]], dict[str, list[PresenceEvent]]]
 
 
 @transaction.atomic
-def presence_apply(*, events_by_agent: dict[str, list[PresenceEvent]], window_loader: WindowLoader) -> None:
+def presence_apply(
+    *,
+    events_by_agent: dict[str, list[PresenceEvent]],
+    window_loader: WindowLoader,
+    directory: AgentDirectory | None = None,
+) -> None:
     """Apply new feed events to each agent's presence log.
 
     An agent whose new events are all later than anything applied before (the usual case) is
     extended from its open segment. An agent with a late event is rebuilt from that instant on:
     `window_loader({code: since})` must return every stored presence event of each agent at or
-    after `since` (new ones included). Either way the log equals an in-order replay.
+    after `since` (new ones included). Either way the log equals an in-order replay. `directory`
+    resolves agent codes to users (pass the batch's own, so codes are looked up once).
     """
+    directory = directory or AgentDirectory()
     events_by_agent = {code: events for code, events in events_by_agent.items() if code and events}
     if not events_by_agent:
         return
@@ -42,7 +49,7 @@ def presence_apply(*, events_by_agent: dict[str, list[PresenceEvent]], window_lo
             in_order[code] = events
         else:
             late[code] = earliest
-    users = agent_users_by_code(events_by_agent)
+    users = directory.users(events_by_agent)
     if in_order:
         open_segments = {
             segment.agent_code: segment
@@ -53,27 +60,27 @@ def presence_apply(*, events_by_agent: dict[str, list[PresenceEvent]], window_lo
         _replay_and_store(in_order, open_segments, users)
     if late:
         _rebuild(window_loader(late), users)
-    transaction.on_commit(lambda: _publish(events_by_agent))
-    PresenceCursor.objects.bulk_create(
+    transaction.on_commit(lambda: _publish(events_by_agent, users))
+    bulk_insert(
+        PresenceCursor,
         [
-            PresenceCursor(
-                agent_code=code,
-                last_event_at=max(
+            {
+                "agent_code": code,
+                "last_event_at": max(
                     [event.ts for event in events] + ([cursors[code]] if code in cursors else [])
                 ),
-            )
+            }
             for code, events in events_by_agent.items()
         ],
-        update_conflicts=True,
-        unique_fields=["agent_code"],
-        update_fields=["last_event_at"],
+        conflict=["agent_code"],
+        update=["last_event_at"],
     )
 
 
-def _publish(events_by_agent: dict[str, list[PresenceEvent]]) -> None:
+def _publish(events_by_agent: dict[str, list[PresenceEvent]], users: dict[str, int]) -> None:
     from agents.live import presence_publish  # the live layer reads presence; imported late to avoid a cycle
 
-    presence_publish(events_by_agent)
+    presence_publish(events_by_agent, users=users)
 
 
 def _rebuild(events_by_agent: dict[str, list[PresenceEvent]], users: dict[str, int]) -> None:

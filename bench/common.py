@@ -57,6 +57,8 @@ def start_server(*, workers: int = 2) -> tuple[subprocess.Popen, str]:
             "warning",
         ],
         cwd=ROOT,
+        # As in production (README): pooled connections, not one connection per request.
+        env={**os.environ, "DATABASE_POOL": os.environ.get("DATABASE_POOL", "true")},
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -72,3 +74,64 @@ def start_server(*, workers: int = 2) -> tuple[subprocess.Popen, str]:
 
 def report(name: str, value: float, unit: str, target: str) -> None:
     print(f"{name:<40} {value:>12,.0f} {unit:<10} target {target}")
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds a process has used (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _tree(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += children.get(current, [])
+    return found
+
+
+class CpuMeter:
+    """CPU seconds spent by a server process tree and by its database's PostgreSQL backends.
+
+    Wall-clock rates depend on whatever else runs on the machine; CPU per event does not, so the
+    benchmarks print both.
+    """
+
+    def __init__(self, server_pid: int):
+        self.server_pid = server_pid
+        self.start: dict[int, float] = {}
+
+    def _pids(self) -> list[int]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            backends = [row[0] for row in cursor.fetchall()]
+        return _tree(self.server_pid) + backends
+
+    def begin(self) -> None:
+        self.start = {pid: _cpu_of(pid) for pid in self._pids()}
+
+    def end(self) -> float:
+        """CPU seconds used since begin() (processes that appeared meanwhile count from zero)."""
+        return sum(_cpu_of(pid) - self.start.get(pid, 0.0) for pid in self._pids())

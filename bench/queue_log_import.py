@@ -62,10 +62,11 @@ def _call_lines(
     return lines
 
 
-def queue_log_generate(*, path: Path, lines: int, agents: int, seed: int) -> int:
-    """Write about `lines` lines in time order to `path`; return how many were written."""
+def queue_log_generate(*, path: Path, lines: int, agents: int, seed: int, site: str = "") -> int:
+    """Write about `lines` lines in time order to `path`; return how many were written. `site`
+    prefixes the agent codes (each run imports a new site's agents, as it uses a new source)."""
     rng = random.Random(seed)  # synthetic data: reproducible, not secret
-    free_at = {f"agent{n:03d}": START for n in range(1, agents + 1)}
+    free_at = {f"{site}agent{n:03d}": START for n in range(1, agents + 1)}
     rows: list[tuple[int, str]] = [(START, f"{START}|NONE|NONE|NONE|QUEUESTART|")]
     rows += [(START, f"{START}|NONE|{rng.choice(QUEUES)}|{code}|ADDMEMBER|") for code in free_at]
     at, seq = START, 0
@@ -103,7 +104,9 @@ def main() -> None:
     source = args.source or f"bench-ql-{int(time.time())}"  # fresh, so every line is new work
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "queue_log"
-        written = queue_log_generate(path=path, lines=args.lines, agents=args.agents, seed=args.seed)
+        written = queue_log_generate(
+            path=path, lines=args.lines, agents=args.agents, seed=args.seed, site=f"{source}-"
+        )
         started = time.perf_counter()
         summary = queue_log_import(path_or_lines=path, source_name=source, batch_size=args.batch_size)
         elapsed = time.perf_counter() - started

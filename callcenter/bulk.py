@@ -2,7 +2,10 @@
 `unnest`), with the ORM's bulk methods as the portable fallback (SQLite).
 
 The ORM spends more time preparing each value than PostgreSQL spends storing it; the feed path
-writes thousands of rows a second, so it takes this route.
+writes thousands of rows a second, so it takes this route. The arrays travel as binary parameters
+of a server-side-binding cursor: Django's default client-side binding quotes every array element
+in Python, which cost six times as much as the binary dump (39.7 ms against 6.6 ms for 500 rows
+of ten columns).
 """
 
 from __future__ import annotations
@@ -12,6 +15,34 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, models
+
+
+def binary_cursor(*, binary_results: bool = False) -> Any:
+    """A cursor on Django's PostgreSQL connection (same transaction) that binds parameters on the
+    server; `%b` placeholders send them in binary, and `binary_results` has rows come back in
+    binary too (psycopg's C loaders, no text parsing). Wrapped like Django's own cursors, so query
+    logging and `django_assert_num_queries` see its statements."""
+    import psycopg
+
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    if binary_results:
+        raw.format = psycopg.pq.Format.BINARY
+    # _prepare_cursor is what connection.cursor() itself wraps new cursors with.
+    return connection._prepare_cursor(raw)
+
+
+def _coerce(field: models.Field) -> Any:
+    """How to make every value of a column one Python type: binary arrays refuse mixed types."""
+    if isinstance(field, models.BooleanField):
+        return bool
+    if isinstance(field, models.FloatField):
+        return float
+    if isinstance(field, models.IntegerField | models.AutoField | models.ForeignKey):
+        return int
+    if isinstance(field, models.CharField | models.TextField):
+        return str
+    return None
 
 
 def _array_type(field: models.Field) -> str:
@@ -27,7 +58,11 @@ def _column_values(field: models.Field, rows: Sequence[dict[str, Any]]) -> list[
         return [
             None if row.get(name) is None else json.dumps(row[name], separators=(",", ":")) for row in rows
         ]
-    return [row.get(name) for row in rows]
+    coerce = _coerce(field)
+    values = [row.get(name) for row in rows]
+    if coerce is None:
+        return values
+    return [None if value is None else coerce(value) for value in values]
 
 
 def bulk_insert(
@@ -67,7 +102,7 @@ def bulk_insert(
         for col, field in zip(columns, fields, strict=True)
     ]
     arrays = ", ".join(
-        f"%s::{'text[]' if isinstance(field, models.JSONField) else _array_type(field)}" for field in fields
+        f"%b::{'text[]' if isinstance(field, models.JSONField) else _array_type(field)}" for field in fields
     )
     # Identifiers come from model metadata, values travel as parameters: nothing from input is spliced.
     sql = (
@@ -86,7 +121,7 @@ def bulk_insert(
             sql += f" ON CONFLICT ({target}) DO NOTHING"
     if returning:
         sql += " RETURNING " + ", ".join(model._meta.get_field(name).column for name in returning)
-    with connection.cursor() as cursor:
+    with binary_cursor() as cursor:
         cursor.execute(sql, [_column_values(field, rows) for field in fields])
         return cursor.fetchall() if returning else []
 
@@ -109,11 +144,13 @@ def bulk_update_by_pk(
     pk = model._meta.pk
     model_fields = [model._meta.get_field(name) for name in fields]
     columns = [field.column for field in model_fields]
-    arrays = ", ".join([f"%s::{_array_type(pk)}", *(f"%s::{_array_type(field)}" for field in model_fields)])
+    arrays = ", ".join([f"%b::{_array_type(pk)}", *(f"%b::{_array_type(field)}" for field in model_fields)])
     sets = ", ".join(f"{col} = t.{col}" for col in columns)
     sql = (
         f"UPDATE {model._meta.db_table} AS m SET {sets} "  # noqa: S608 - identifiers from model metadata
         f"FROM unnest({arrays}) AS t(__pk, {', '.join(columns)}) WHERE m.{pk.column} = t.__pk"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [[row["id"] for row in rows], *(_column_values(f, rows) for f in model_fields)])
+    with binary_cursor() as cursor:
+        cursor.execute(
+            sql, [[int(row["id"]) for row in rows], *(_column_values(f, rows) for f in model_fields)]
+        )

@@ -26,7 +26,7 @@ class AuthenticatedJsonConsumer(AsyncJsonWebsocketConsumer):
         if self.permission and not await self._has_perm(user):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.joined = self.groups_for(user)
+        self.joined = await self.groups_for_async(user)
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -43,6 +43,10 @@ class AuthenticatedJsonConsumer(AsyncJsonWebsocketConsumer):
 
     def groups_for(self, user: Any) -> list[str]:
         return [user_group(user.id)]
+
+    async def groups_for_async(self, user: Any) -> list[str]:
+        """Override instead of groups_for when the groups depend on the database (permissions)."""
+        return self.groups_for(user)
 
     async def on_connected(self, user: Any) -> None:
         """Hook: send the first message (a snapshot) after the socket is accepted."""
@@ -71,3 +75,21 @@ class WallboardConsumer(AuthenticatedJsonConsumer):
 
     def groups_for(self, user: Any) -> list[str]:
         return [*super().groups_for(user), wallboard_group(None), supervisor_alerts_group()]
+
+
+class AlertsConsumer(AuthenticatedJsonConsumer):
+    """`/ws/alerts/`: the alert toasts on every page; personal alerts for everyone, and the floor's
+    alerts (SLA warnings and breaches, long waits) for users who may watch the wallboard."""
+
+    async def groups_for_async(self, user: Any) -> list[str]:
+        from channels.db import database_sync_to_async
+
+        groups = self.groups_for(user)
+        if await database_sync_to_async(user.has_perm)("callcenter.view_wallboard"):
+            groups.append(supervisor_alerts_group())
+        return groups
+
+    async def push(self, event: dict[str, Any]) -> None:
+        # The personal group carries screen pops and desk notices too; this socket shows alerts only.
+        if event["payload"].get("type") == "alert":
+            await self.send_json(event["payload"])

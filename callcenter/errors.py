@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf_exceptions
@@ -61,10 +62,33 @@ def _validation_message(detail: Any) -> str:
     return str(detail)
 
 
+# Seconds a client should wait before retrying when the database is unreachable.
+RETRY_AFTER_S = 5
+
+
+def is_database_unreachable(exc: BaseException | None) -> bool:
+    """The database could not be reached (connection refused or lost), not a bad query: the request
+    may succeed if retried, so callers answer 503 and keep nothing half-done (the transaction is gone)."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def database_unavailable_body() -> dict[str, Any]:
+    return error_body(
+        "unavailable", _("The database cannot be reached just now; nothing was stored. Retry shortly.")
+    )
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF exception handler: domain errors and DRF's own errors, one JSON shape."""
+    """DRF exception handler: domain errors and DRF's own errors, one JSON shape; an unreachable
+    database is a 503 with Retry-After (feeds and clients retry), not a 500."""
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+    if is_database_unreachable(exc):
+        return Response(
+            database_unavailable_body(),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from callcenter.models import UserPreference
@@ -55,3 +56,38 @@ class UserRolesForm(forms.Form):
         label=_("Roles"), choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
     )
     is_active = forms.BooleanField(label=_("Active (may log in)"), required=False)
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """The login form, refusing further attempts after too many failures (callcenter.throttle)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "locked": _(
+            "Too many failed logins. Wait %(minutes)s minutes and try again, or ask an administrator."
+        ),
+    }
+
+    def clean(self) -> dict:
+        from callcenter.throttle import (
+            client_address,
+            login_failure_record,
+            login_limits,
+            login_locked,
+            login_success_record,
+        )
+
+        username = self.cleaned_data.get("username") or ""
+        address = client_address(self.request) if self.request else ""
+        if login_locked(username=username, address=address):
+            minutes = max(1, login_limits().window_s // 60)
+            raise forms.ValidationError(
+                self.error_messages["locked"], code="locked", params={"minutes": minutes}
+            )
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            login_failure_record(username=username, address=address)
+            raise
+        login_success_record(username=username, address=address)
+        return cleaned

@@ -43,17 +43,19 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "tickets.view_calllog",
         "tickets.add_calllog",
         "tickets.change_calllog",
+        "qa.view_own_evaluations",
         # Their own schedule and time-off requests (the pages show only their own).
         "agents.view_scheduledshift",
         "agents.add_timeoffrequest",
     ),
     # Supervisors work every team's tickets and configure SLA policies, dispositions and scripts;
-    # they plan the workforce (forecast, staffing, shift templates, schedules), approve time off
-    # and watch adherence.
+    # they coach, plan the workforce (forecast, staffing, shift templates, schedules), approve time
+    # off and watch adherence.
     Role.SUPERVISOR: (
         "callcenter.view_wallboard",
         "callcenter.view_reports",
         "tickets.*",
+        "qa.coach_agents",
         "agents.plan_workforce",
         "agents.approve_time_off",
         "agents.view_adherence",
@@ -73,6 +75,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "tickets.view_ticket",
         "tickets.view_all_tickets",
         "tickets.view_calllog",
+        "qa.evaluate_calls",
     ),
     Role.ADMIN: (
         "callcenter.use_admin_console",
@@ -84,8 +87,15 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "telephony.*",
         "agents.*",
         "tickets.*",
+        "qa.*",
     ),
 }
+
+# A QA lead is a member of the qa role who is also in this group (flagged on /qa/settings/ or in
+# Django admin): it adds building scorecards, resolving disputes, calibration and reassigning work.
+# A group rather than a fifth role, so the role list, homes and navigation stay as they are.
+QA_LEAD_GROUP = "qa_lead"
+QA_LEAD_PERMISSIONS: tuple[str, ...] = ("callcenter.use_qa", "qa.evaluate_calls", "qa.manage_qa")
 
 # When a user holds several roles, the first in this order decides the home page.
 ROLE_HOME_ORDER: tuple[Role, ...] = (Role.ADMIN, Role.SUPERVISOR, Role.QA, Role.AGENT)
@@ -112,6 +122,8 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Wallboard"), "kpi:wallboard", "callcenter.view_wallboard"),
     NavItem(_("Reports"), "kpi:reports", "callcenter.view_reports"),
     NavItem(_("Workforce"), "wfm:home", "agents.plan_workforce"),
-    NavItem(_("QA queue"), "qa:queue", "callcenter.use_qa"),
+    NavItem(_("QA queue"), "qa:queue", "qa.evaluate_calls"),
+    NavItem(_("Evaluations"), "qa:evaluation_list", "qa.view_own_evaluations"),
+    NavItem(_("Coaching"), "qa:coaching_list", "qa.coach_agents"),
     NavItem(_("Admin console"), "console:home", "callcenter.use_admin_console"),
 )

@@ -3,10 +3,11 @@
 from django.urls import path
 
 from agents.consumers import DesktopConsumer
-from callcenter.consumers import PingConsumer, WallboardConsumer
+from callcenter.consumers import AlertsConsumer, PingConsumer, WallboardConsumer
 
 websocket_urlpatterns = [
     path("ws/ping/", PingConsumer.as_asgi()),
     path("ws/wallboard/", WallboardConsumer.as_asgi()),
     path("ws/desktop/", DesktopConsumer.as_asgi()),
+    path("ws/alerts/", AlertsConsumer.as_asgi()),
 ]

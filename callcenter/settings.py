@@ -155,6 +155,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "callcenter.tasks.heartbeat", "schedule": 30.0},
     "callbacks-sweep": {"task": "tickets.tasks.callbacks_sweep", "schedule": 30.0},
+    "sla-scan": {"task": "tickets.tasks.sla_scan", "schedule": 60.0},
+    "qa-sampling": {"task": "qa.tasks.sample_calls", "schedule": 600.0},
 }
 # When there is no Redis, the launcher asks the server process to tick the beat schedule itself.
 EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", False)
@@ -169,6 +171,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Login rate limiting (callcenter/throttle.py): failures remembered, and lockouts lasting, this long.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 30)
+LOGIN_LOCKOUT_S = env_int("LOGIN_LOCKOUT_S", 900)
 
 # --- Languages, time zone, calendars, phone numbers -------------------------------------------
 LANGUAGE_CODE = "en"
@@ -229,7 +235,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Several models have a "status" or "state" field; name each choice set so they do not collide.
-    "ENUM_NAME_OVERRIDES": {"TicketStatusEnum": "tickets.models.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.Status",
+        "QaEvaluationStatusEnum": "qa.models.EvaluationStatus",
+        "QaCoachingStatusEnum": "qa.models.CoachingStatus",
+    },
 }
 
 # --- Security ---------------------------------------------------------------------------------
@@ -245,7 +255,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-if env_bool("BEHIND_PROXY", False):
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Health checks from the load balancer come over plain HTTP on the internal network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from callcenter import selectors, services
-from callcenter.errors import ApplicationError, error_body
-from callcenter.forms import PreferenceForm, UserCreateForm, UserRolesForm
+from callcenter.errors import (
+    RETRY_AFTER_S,
+    ApplicationError,
+    database_unavailable_body,
+    error_body,
+    is_database_unreachable,
+)
+from callcenter.forms import PreferenceForm, ThrottledAuthenticationForm, UserCreateForm, UserRolesForm
 from callcenter.permissions import page_permission_required
 
 User = get_user_model()
@@ -111,6 +121,29 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its except block, so the exception is at hand.
+    if is_database_unreachable(sys.exc_info()[1]):
+        if request.path.startswith("/api/"):
+            response: HttpResponse = JsonResponse(database_unavailable_body(), status=503)
+        else:
+            # No request context: its processors would ask the unreachable database again.
+            message = _("The database cannot be reached just now. Try again in a moment.")
+            response = HttpResponse(render_to_string("500.html", {"message": message}), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_S)
+        return response
     return _error(
         request, 500, "server_error", _("Something went wrong on our side; it is logged."), "500.html"
     )
+
+
+class ThrottledLoginView(LoginView):
+    """Login with rate limiting; a locked-out attempt answers 429 so clients and monitors can tell."""
+
+    authentication_form = ThrottledAuthenticationForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        if any(error.code == "locked" for error in form.non_field_errors().as_data()):
+            response.status_code = 429
+        return response

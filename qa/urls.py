@@ -1,8 +1,14 @@
-from django.urls import path
+"""QA pages, mounted at /qa/."""
 
-from qa import views
+from qa.views import calibration, coaching, evaluations, leads, queue, recordings, scorecards
 
 app_name = "qa"
 urlpatterns = [
-    path("", views.queue, name="queue"),
+    *queue.urlpatterns,
+    *evaluations.urlpatterns,
+    *recordings.urlpatterns,
+    *scorecards.urlpatterns,
+    *calibration.urlpatterns,
+    *coaching.urlpatterns,
+    *leads.urlpatterns,
 ]

@@ -6,6 +6,7 @@ with a message that says what is wrong.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -67,6 +68,8 @@ def _text(raw: dict[str, Any], key: str, limit: int = MAX_TEXT) -> str:
     value = value.strip()
     if len(value) > limit:
         raise EventError(f"`{key}` is longer than {limit} characters")
+    if "\x00" in value:
+        raise EventError(f"`{key}` contains a NUL character")
     return value
 
 
@@ -158,6 +161,9 @@ def event_validate(raw: Any, *, source_name: str) -> FeedEvent:
     data = raw.get("data") if raw.get("data") is not None else {}
     if not isinstance(data, dict):
         raise EventError("`data` must be a JSON object")
+    # PostgreSQL's jsonb cannot hold U+0000; such an event would fail its whole batch.
+    if data and "\\u0000" in json.dumps(data):
+        raise EventError("`data` contains a NUL character")
     _check_data(event_type, event, data)
     return FeedEvent(
         source=source, event_id=event_id, ts=ts, type=event_type, direction=direction, data=data, **event

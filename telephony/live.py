@@ -10,7 +10,6 @@ from typing import Any
 
 from django.db import transaction
 
-from agents.selectors import agent_users_by_code
 from callcenter.realtime import group_push, user_group, wallboard_group
 from telephony.events import FeedEvent
 from telephony.selectors import call_customer_number
@@ -117,7 +116,7 @@ def ingest_effects_publish(result: IngestResult) -> None:
     activity = Counter(event.queue for event in result.applied if event.queue)
     if not pops and not activity:
         return
-    users = agent_users_by_code({event.agent for event in pops})
+    users = result.directory.users(event.agent for event in pops)
     last_event_at = max((event.ts for event in result.applied), default=None)
     pops = [event for event in pops if event.agent in users]
     parties = _call_parties(pops)

@@ -79,7 +79,8 @@ class Queue(models.Model):
 class CallEvent(models.Model):
     """One event exactly as the feed sent it (validated); the source of truth for every summary."""
 
-    source = models.ForeignKey(FeedSource, on_delete=models.PROTECT, related_name="events")
+    # No index of its own: the unique (source, event_id) index serves lookups by source.
+    source = models.ForeignKey(FeedSource, on_delete=models.PROTECT, related_name="events", db_index=False)
     event_id = models.CharField(max_length=128)
     ts = models.DateTimeField()
     type = models.CharField(max_length=32)
@@ -98,8 +99,8 @@ class CallEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=["source", "call_id", "ts"], name="callevent_call_idx"),
-            models.Index(fields=["source", "agent", "ts"], name="callevent_agent_idx"),
-            models.Index(fields=["ts"], name="callevent_ts_idx"),
+            # Presence follows an agent code across feeds, so this one leads with the agent.
+            models.Index(fields=["agent", "ts"], name="callevent_agent_ts_idx"),
         ]
 
     def __str__(self) -> str:
@@ -116,7 +117,9 @@ class Outcome(models.TextChoices):
 class Call(models.Model):
     """The summary of one call, derived from all its events in time order (never edited by hand)."""
 
-    source = models.ForeignKey(FeedSource, on_delete=models.PROTECT, related_name="calls")
+    # Indexes every insert must maintain are few on purpose: the unique (source, call_id) serves the
+    # source, call_agent_idx the agent.
+    source = models.ForeignKey(FeedSource, on_delete=models.PROTECT, related_name="calls", db_index=False)
     call_id = models.CharField(max_length=128)
     direction = models.CharField(max_length=8, default="inbound")
     caller = models.CharField(max_length=64, blank=True)
@@ -124,7 +127,12 @@ class Call(models.Model):
     queue = models.ForeignKey(Queue, null=True, blank=True, on_delete=models.PROTECT, related_name="calls")
     agent_code = models.CharField(max_length=128, blank=True)
     agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="calls",
+        db_index=False,
     )
     offered_at = models.DateTimeField(null=True, blank=True)
     queued_at = models.DateTimeField(null=True, blank=True)
@@ -165,9 +173,10 @@ class Call(models.Model):
 class QueueVisit(models.Model):
     """One stay of a call in one queue; KPIs count visits (a transferred call is offered in each queue)."""
 
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="visits")
+    # Served by the unique (call, seq) and by visit_queue_idx: no single-column indexes to maintain.
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="visits", db_index=False)
     seq = models.PositiveSmallIntegerField()
-    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="visits")
+    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="visits", db_index=False)
     queued_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
     left_at = models.DateTimeField(null=True, blank=True)
@@ -188,7 +197,11 @@ class QueueVisit(models.Model):
 
 
 class QuarantinedEvent(models.Model):
-    """An event or line that failed validation, kept whole with the reason so nothing is lost."""
+    """An event or line that failed validation, kept whole with the reason so nothing is lost.
+
+    Build rows with `QuarantinedEvent.of(...)`: it makes NUL characters visible as `\\x00`, which
+    PostgreSQL text cannot hold (a hostile line must not fail the batch that quarantines it).
+    """
 
     source_name = models.CharField(max_length=64, blank=True)
     origin = models.CharField(max_length=16, default="api")  # api | queue_log | simulator
@@ -202,6 +215,21 @@ class QuarantinedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.origin}:{self.source_name} {self.error[:60]}"
+
+    @classmethod
+    def of(
+        cls, *, source_name: str, origin: str, index: int | None, raw: str, error: str
+    ) -> QuarantinedEvent:
+        def visible(text: str) -> str:
+            return text.replace("\x00", "\\x00")
+
+        return cls(
+            source_name=visible(source_name),
+            origin=origin,
+            index=index,
+            raw=visible(raw),
+            error=visible(error),
+        )
 
 
 class AcdAction(models.TextChoices):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from telephony.events import EventError, event_validate
+from telephony.events import EventError, FeedEvent, event_validate
 
 ORIGIN = "queue_log"
 SKIPPED_VERBS = frozenset({"QUEUESTART", "CONFIGRELOAD"})
@@ -32,6 +34,8 @@ class QueueLogResult:
     event: dict[str, Any] | None = None
     skipped: bool = False
     error: str = ""
+    # The same event as validated (what ingest takes without checking it again).
+    feed_event: FeedEvent | None = None
 
 
 @dataclass
@@ -252,10 +256,10 @@ def queue_log_parse_line(line: str, *, source: str) -> QueueLogResult:
         "data": data,
     }
     try:
-        event_validate(event, source_name=source)
+        feed_event = event_validate(event, source_name=source)
     except EventError as error:
         return QueueLogResult(error=f"{verb}: {error}")
-    return QueueLogResult(event=event)
+    return QueueLogResult(event=event, feed_event=feed_event)
 
 
 # --- import --------------------------------------------------------------------------------------
@@ -269,6 +273,78 @@ def _open_lines(path_or_lines: str | os.PathLike[str] | Iterable[str]) -> Iterat
         yield path_or_lines
 
 
+@dataclass
+class _Chunk:
+    """What the parser hands the writer: a batch of valid events and the bad lines beside them."""
+
+    events: list[FeedEvent]
+    bad: list[tuple[int, str, str]]
+
+
+def _parse_chunks(
+    lines: Iterable[str], *, source_name: str, batch_size: int, summary: ImportSummary, call_ids: set[str]
+) -> Iterator[_Chunk]:
+    events: list[FeedEvent] = []
+    bad: list[tuple[int, str, str]] = []
+    for number, line in enumerate(lines, start=1):
+        summary.lines += 1
+        result = queue_log_parse_line(line, source=source_name)
+        if result.feed_event is not None:
+            events.append(result.feed_event)
+            if result.feed_event.call_id:
+                call_ids.add(result.feed_event.call_id)
+        elif result.skipped:
+            summary.skipped += 1
+        else:
+            summary.rejected += 1
+            bad.append((number, line.rstrip("\r\n"), result.error))
+        if len(events) >= batch_size or len(bad) >= batch_size:
+            yield _Chunk(events, bad)
+            events, bad = [], []
+    if events or bad:
+        yield _Chunk(events, bad)
+
+
+_DONE = object()
+
+
+def _in_background(chunks: Iterator[_Chunk]) -> Iterator[_Chunk]:
+    """Run the parser in a thread, a couple of batches ahead of the writer.
+
+    Parsing is Python work and writing waits on PostgreSQL (the GIL is free then), so the two
+    overlap: the import costs about the larger of the two instead of their sum.
+    """
+    ahead: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        ahead.put(chunk, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as error:  # noqa: BLE001 - handed to the writer, which re-raises it
+            ahead.put(error)
+            return
+        ahead.put(_DONE)
+
+    thread = threading.Thread(target=produce, name="queue-log-parser", daemon=True)
+    thread.start()
+    try:
+        while (item := ahead.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
 def queue_log_import(
     *,
     path_or_lines: str | os.PathLike[str] | Iterable[str],
@@ -277,9 +353,10 @@ def queue_log_import(
 ) -> ImportSummary:
     """Import a queue_log file (a path, streamed) or an iterable of lines into feed `source_name`.
 
-    Valid events go through `call_events_ingest` in batches of `batch_size`; bad lines are kept in
-    quarantine with their line number and reason (once, however often the file is imported).
-    Importing the same lines again changes nothing. Returns the counts; never raises for a bad line.
+    Valid events go through `call_events_ingest` in batches of `batch_size` (each one transaction);
+    bad lines are kept in quarantine with their line number and reason (once, however often the
+    file is imported). Importing the same lines again changes nothing. Returns the counts; never
+    raises for a bad line.
     """
     # Imported here so the parser above stays usable without a configured Django.
     from telephony.services import call_events_ingest, feed_source_ensure
@@ -287,41 +364,20 @@ def queue_log_import(
     source = feed_source_ensure(name=source_name)
     summary = ImportSummary()
     call_ids: set[str] = set()
-    events: list[dict[str, Any]] = []
-    bad: list[tuple[int, str, str]] = []
-
-    def flush_events() -> None:
-        if events:
-            result = call_events_ingest(source=source, raw_events=events, origin=ORIGIN)
-            summary.events += result.accepted
-            summary.duplicates += result.duplicates
-            summary.rejected += len(result.rejected)
-            events.clear()
-
-    def flush_bad() -> None:
-        if bad:
-            _quarantine_store(source_name=source_name, bad=bad)
-            bad.clear()
-
     with _open_lines(path_or_lines) as lines:
-        for number, line in enumerate(lines, start=1):
-            summary.lines += 1
-            result = queue_log_parse_line(line, source=source_name)
-            if result.event is not None:
-                events.append(result.event)
-                if result.event["call_id"]:
-                    call_ids.add(result.event["call_id"])
-                if len(events) >= batch_size:
-                    flush_events()
-            elif result.skipped:
-                summary.skipped += 1
-            else:
-                summary.rejected += 1
-                bad.append((number, line.rstrip("\r\n"), result.error))
-                if len(bad) >= batch_size:
-                    flush_bad()
-    flush_events()
-    flush_bad()
+        chunks = _parse_chunks(
+            lines, source_name=source_name, batch_size=batch_size, summary=summary, call_ids=call_ids
+        )
+        for chunk in _in_background(chunks):
+            if chunk.events:
+                result = call_events_ingest(
+                    source=source, raw_events=(), validated=chunk.events, origin=ORIGIN
+                )
+                summary.events += result.accepted
+                summary.duplicates += result.duplicates
+                summary.rejected += len(result.rejected)
+            if chunk.bad:
+                _quarantine_store(source_name=source_name, bad=chunk.bad)
     summary.calls = len(call_ids)
     return summary
 
@@ -335,11 +391,10 @@ def _quarantine_store(*, source_name: str, bad: list[tuple[int, str, str]]) -> N
             source_name=source_name, origin=ORIGIN, index__in=[number for number, _line, _error in bad]
         ).values_list("index", "raw")
     )
+    rows = [
+        QuarantinedEvent.of(source_name=source_name, origin=ORIGIN, index=number, raw=line, error=error)
+        for number, line, error in bad
+    ]
     QuarantinedEvent.objects.bulk_create(
-        [
-            QuarantinedEvent(source_name=source_name, origin=ORIGIN, index=number, raw=line, error=error)
-            for number, line, error in bad
-            if (number, line) not in stored
-        ],
-        batch_size=1000,
+        [row for row in rows if (row.index, row.raw) not in stored], batch_size=1000
     )

@@ -16,6 +16,24 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: "tests/browser/" in str(item.path))
 
 
+@pytest.fixture(autouse=True)
+def _forget_login_failures():
+    """Login failure counts live in the shared cache (Redis): each test starts with none.
+    Only this run's throttle keys are deleted; other data in that Redis is left alone."""
+    yield
+    from django.conf import settings
+    from django.core.cache import cache
+
+    client = getattr(cache, "_cache", None)
+    if client is None or not hasattr(client, "get_client"):
+        cache.clear()  # the in-memory cache of the embedded mode: private to this process
+        return
+    redis = client.get_client(write=True)
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    for key in redis.scan_iter(match=f"{prefix}:*login-fail:*"):
+        redis.delete(key)
+
+
 @pytest.fixture
 def agent(db):
     return UserFactory(username="alice", first_name="Alice", roles=["agent"])

@@ -161,3 +161,23 @@ def test_feeds_page_queries_do_not_grow_with_feeds(client, admin, django_assert_
     client.force_login(admin)
     with django_assert_max_num_queries(12):
         assert client.get("/console/feeds/").status_code == 200
+
+
+def test_nul_characters_are_rejected_not_a_server_error(api, source):
+    good = ev("call.queued", 0, call_id="c1", queue="sales")
+    bad_id = ev("call.queued", 1, call_id="c2", queue="sales", event_id="e\x00")
+    bad_data = ev("call.offered", 2, call_id="c3", data={"note": "\x00"})
+    response = _post(api, json.dumps([good, bad_id, bad_data]), token=source.secret)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["accepted"] == 1
+    assert [item["index"] for item in body["rejected"]] == [1, 2]
+    assert QuarantinedEvent.objects.count() == 2
+
+
+def test_ndjson_line_with_a_raw_nul_byte_is_quarantined(api, source):
+    body = json.dumps(ev("call.queued", 0, call_id="c1", queue="sales")) + "\n{\x00oops\n"
+    response = _post(api, body, token=source.secret, content_type="application/x-ndjson")
+    assert response.status_code == 200
+    assert response.json()["rejected"][0]["index"] == 1
+    assert "\x00" not in QuarantinedEvent.objects.get().raw

@@ -36,6 +36,8 @@ def test_every_contract_type_is_known():
         ({"data": [1, 2]}, "`data` must be a JSON object"),
         ({"caller": {"n": 1}}, "`caller` must be a string"),
         ({"data": {"wait_s": "ten"}}, "`data.wait_s` must be a number"),
+        ({"event_id": "e\x001"}, "`event_id` contains a NUL character"),
+        ({"data": {"note": "a\x00b"}}, "`data` contains a NUL character"),
     ],
 )
 def test_bad_events_say_what_is_wrong(change, message):

@@ -406,3 +406,37 @@ def test_pause_during_a_call_keeps_the_agent_on_the_call(db):
         on_call.ended_at - on_call.started_at
     ).total_seconds() == 90  # the whole call, not cut at the pause
     assert rows[2].started_at == on_call.ended_at
+
+
+def test_small_batches_give_the_same_calls_as_one(db):
+    lines = SAMPLE.read_text().splitlines()
+    queue_log_import(path_or_lines=lines, source_name="one-batch")
+    whole = call_rows()
+    Call.objects.all().delete()
+    queue_log_import(path_or_lines=lines, source_name="tiny-batches", batch_size=3)
+    assert call_rows() == whole
+
+
+def test_a_failing_reader_stops_the_import_with_its_error(db):
+    def lines():
+        yield f"{T}|c1|sales|NONE|ENTERQUEUE||+14155550123|1"
+        raise OSError("disk went away")
+
+    with pytest.raises(OSError, match="disk went away"):
+        queue_log_import(path_or_lines=lines(), source_name="broken")
+
+
+def test_ingest_refuses_validated_events_of_another_source(db):
+    from telephony.services import call_events_ingest, feed_source_ensure
+
+    event = queue_log_parse_line(f"{T}|c1|sales|NONE|ENTERQUEUE||+14155550123|1", source="other").feed_event
+    with pytest.raises(ValueError, match="belongs to other"):
+        call_events_ingest(source=feed_source_ensure(name="queue_log"), raw_events=(), validated=[event])
+
+
+def test_line_with_a_nul_byte_is_quarantined_once(db):
+    lines = [f"{T}|c1|sales|NONE|ENTER\x00QUEUE||+14155550123|1"]
+    queue_log_import(path_or_lines=lines, source_name="queue_log")
+    queue_log_import(path_or_lines=lines, source_name="queue_log")
+    row = QuarantinedEvent.objects.get()
+    assert "\x00" not in row.raw and "\\x00" in row.raw

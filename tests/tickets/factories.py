@@ -85,6 +85,13 @@ class BusinessScheduleFactory(factory.django.DjangoModelFactory):
                 )
 
 
+class HolidayFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Holiday
+
+    name = "Holiday"
+
+
 class SlaPolicyFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.SlaPolicy

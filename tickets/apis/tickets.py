@@ -26,6 +26,7 @@ from tickets.selectors.tickets import (
     ticket_get_for_user,
     ticket_list,
     ticket_next_due,
+    ticket_sla_clocks,
     ticket_sla_state,
     ticket_timeline,
     ticket_watchers,
@@ -125,9 +126,21 @@ def _dates(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class SlaClockSerializer(serializers.Serializer):
+    clock = serializers.ChoiceField(choices=["first_response", "resolution"])
+    state = serializers.ChoiceField(choices=["met", "breached", "warning", "paused", "running"])
+    due_at = serializers.DateTimeField()
+    done_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "SlaClock"
+
+
 class TicketDetailOutputSerializer(TicketOutputSerializer):
     description = serializers.CharField()
     watchers = RefSerializer(many=True)
+    sla_policy = RefSerializer(allow_null=True)
+    sla = SlaClockSerializer(many=True, help_text="Each SLA clock the ticket's policy runs.")
 
     class Meta:
         ref_name = "TicketDetail"
@@ -136,6 +149,11 @@ class TicketDetailOutputSerializer(TicketOutputSerializer):
         data = super().to_representation(ticket)
         data["description"] = ticket.description
         data["watchers"] = [_ref(user) for user in ticket_watchers(ticket=ticket)]
+        data["sla_policy"] = _ref(ticket.sla_policy)
+        data["sla"] = [
+            _dates({key: clock[key] for key in ("clock", "state", "due_at", "done_at")})
+            for clock in ticket_sla_clocks(ticket)
+        ]
         return data
 
 

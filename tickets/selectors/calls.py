@@ -59,3 +59,17 @@ def call_log_for(*, agent: AbstractBaseUser, call_id: str) -> CallLog | None:
         .select_related("disposition", "ticket", "customer")
         .first()
     )
+
+
+def call_logs_for_call(*, call_id: str) -> list[CallLog]:
+    """Every agent's log of one call (notes, disposition, ticket, customer), oldest first; for QA."""
+    return list(
+        CallLog.objects.filter(call_id=call_id)
+        .select_related("agent", "disposition", "ticket", "customer")
+        .order_by("created_at", "id")
+    )
+
+
+def call_ids_with_disposition(*, code: str) -> QuerySet:
+    """The call ids logged with disposition `code`, as a subquery (no rows are fetched)."""
+    return CallLog.objects.filter(disposition__code=code).values("call_id")

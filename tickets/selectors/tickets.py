@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from agents.models import Team
 from callcenter.errors import ApplicationError, NotFoundError
+from callcenter.formatting import format_datetime
 from tickets.models import DONE_STATUSES, Priority, Status, Ticket, TicketComment, TicketEvent
 
 # "Breaching soon": not done and a due time within this long, or already past.
@@ -62,7 +63,7 @@ def ticket_get_for_user(*, user: AbstractBaseUser, ticket_id: int) -> Ticket:
     """The ticket if `user` may see it; NotFoundError otherwise (its existence is not revealed)."""
     ticket = (
         tickets_visible_to(user)
-        .select_related("customer", "team", "assignee", "category", "merged_into")
+        .select_related("customer", "team", "assignee", "category", "merged_into", "sla_policy")
         .filter(pk=ticket_id)
         .first()
     )
@@ -185,9 +186,53 @@ def ticket_sla_state(ticket: Ticket, now: datetime | None = None) -> str | None:
     return "ok"
 
 
+def ticket_sla_clocks(ticket: Ticket, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Each SLA clock of `ticket` for people: label, due_at, state and (when it stopped) done_at.
+
+    States: "met" (answered/resolved in time), "breached" (missed, or running past due), "warning"
+    (running past its 80 % mark), "paused" (pending on the customer), "running"; a clock without a
+    due time (no policy) is left out.
+    """
+    now = now or timezone.now()
+    clocks = []
+    for clock, done_at in (
+        ("first_response", ticket.first_responded_at),
+        ("resolution", ticket.resolved_at),
+    ):
+        due_at = getattr(ticket, f"{clock}_due_at")
+        if due_at is None:
+            continue
+        if done_at is not None:
+            state = "met" if done_at <= due_at and not getattr(ticket, f"{clock}_breached_at") else "breached"
+        elif getattr(ticket, f"{clock}_breached_at") or due_at <= now:
+            state = "breached"
+        elif ticket.sla_paused_at is not None:
+            state = "paused"
+        elif getattr(ticket, f"{clock}_warn_at") <= now:
+            state = "warning"
+        else:
+            state = "running"
+        clocks.append(
+            {
+                "clock": clock,
+                "label": SLA_CLOCK_LABELS[clock],
+                "due_at": due_at,
+                "state": state,
+                "done_at": done_at,
+            }
+        )
+    return clocks
+
+
 # --- timeline --------------------------------------------------------------------------------------
 def _field_label(name: str) -> str:
-    extra = {"merged_from": _("merged from"), "comments_moved": _("comments moved"), "call_id": _("call")}
+    extra = {
+        "merged_from": _("merged from"),
+        "comments_moved": _("comments moved"),
+        "call_id": _("call"),
+        "clock": _("SLA target"),
+        "due_at": _("due"),
+    }
     if name in extra:
         return str(extra[name])
     try:
@@ -207,10 +252,22 @@ def _display(name: str, value: Any) -> str:
         return str(Priority(value).label)
     if name in ("merged_into", "merged_from"):
         return f"T-{value}"
+    if name == "clock":
+        return str(SLA_CLOCK_LABELS.get(value, value))
+    if name == "due_at" and isinstance(value, str):
+        try:
+            return format_datetime(datetime.fromisoformat(value))
+        except ValueError:
+            return value
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     return str(value)
 
+
+SLA_CLOCK_LABELS = {
+    "first_response": gettext_lazy("first response"),
+    "resolution": gettext_lazy("resolution"),
+}
 
 EVENT_TITLES = {
     "created": gettext_lazy("opened the ticket"),
@@ -219,6 +276,8 @@ EVENT_TITLES = {
     "merged_from": gettext_lazy("merged another ticket into this one"),
     "watcher_added": gettext_lazy("added a watcher"),
     "watcher_removed": gettext_lazy("removed a watcher"),
+    "sla_warning": gettext_lazy("reached 80 % of an SLA target"),
+    "sla_breached": gettext_lazy("breached an SLA target"),
 }
 
 

@@ -35,7 +35,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.selectors.tickets import ticket_get_for_user, tickets_visible_to
-from tickets.services.sla import sla_ticket_sync
+from tickets.services.sla import SlaContext, sla_ticket_sync
 
 # Fields a person may change with ticket_update; the others are kept by the services themselves.
 EDITABLE_FIELDS = (
@@ -110,7 +110,7 @@ def _conflict(ticket_id: int) -> ConflictError:
     )
 
 
-def _check_assignee(assignee: AbstractBaseUser | None) -> None:
+def check_assignee(assignee: AbstractBaseUser | None) -> None:
     if assignee is not None and not (assignee.is_active and assignee.has_perm("tickets.change_ticket")):
         raise ApplicationError(
             _("%(who)s cannot work tickets; pick someone else.") % {"who": _user_label(assignee)},
@@ -190,7 +190,7 @@ def ticket_create(
         errors["priority"] = [_("Choose one of the listed priorities.")]
     if errors:
         raise ApplicationError(_("The ticket has errors; see the marked fields."), fields=errors)
-    _check_assignee(assignee)
+    check_assignee(assignee)
     ticket = Ticket(
         subject=subject,
         customer=customer,
@@ -202,7 +202,7 @@ def ticket_create(
         description=description,
         created_by=actor,
     )
-    sla_ticket_sync(ticket=ticket, previous_status=None, now=timezone.now())
+    sla_ticket_sync(ticket=ticket, now=timezone.now())
     ticket.save()
     changes: dict[str, list[Any]] = {}
     for name in ("subject", "status", "priority", "channel", *RELATED_FIELDS):
@@ -273,10 +273,9 @@ def ticket_update(*, ticket_id: int, actor: AbstractBaseUser, version: int, **ch
             _("Choose one of the listed priorities."), fields={"priority": [_("Not a priority.")]}
         )
     if "assignee" in diff:
-        _check_assignee(changes["assignee"])
+        check_assignee(changes["assignee"])
 
     now = timezone.now()
-    previous_status = ticket.status
     fields = [name for name in diff if name != "status"]
     for name in fields:
         value = changes[name]
@@ -286,7 +285,7 @@ def ticket_update(*, ticket_id: int, actor: AbstractBaseUser, version: int, **ch
         if problem:
             raise ApplicationError(problem, fields={"status": [problem]})
         fields += _apply_status(ticket, changes["status"], now)
-    fields += sla_ticket_sync(ticket=ticket, previous_status=previous_status, now=now)
+    fields += sla_ticket_sync(ticket=ticket, now=now)
 
     values = {name: getattr(ticket, name) for name in dict.fromkeys(fields)}
     won = Ticket.objects.filter(pk=ticket.pk, version=version).update(
@@ -332,7 +331,7 @@ def ticket_comment_add(
         ticket.first_responded_at = now
         fields = [
             "first_responded_at",
-            *sla_ticket_sync(ticket=ticket, previous_status=ticket.status, now=now),
+            *sla_ticket_sync(ticket=ticket, now=now),
         ]
         values = {name: getattr(ticket, name) for name in dict.fromkeys(fields)}
         # Conditional: of two first replies at once, only one sets the instant. The version moves on
@@ -451,7 +450,7 @@ def ticket_merge(
     fields = ["merged_into"]
     if source.status != Status.CLOSED:
         fields += _apply_status(source, Status.CLOSED, now)
-    fields += sla_ticket_sync(ticket=source, previous_status=previous_status, now=now)
+    fields += sla_ticket_sync(ticket=source, now=now)
     Ticket.objects.filter(pk=source.pk).update(
         **{name: getattr(source, name) for name in dict.fromkeys(fields)},
         version=F("version") + 1,
@@ -516,7 +515,7 @@ def _bulk_value(action: str, value: Any) -> Any:
         message = _("No such person.") if action == "assign" else _("No such team.")
         raise ApplicationError(message, fields={"value": [message]})
     if action == "assign":
-        _check_assignee(found)
+        check_assignee(found)
     return found
 
 
@@ -545,6 +544,7 @@ def tickets_bulk_update(*, ids: list[int], actor: AbstractBaseUser, action: str,
         if pk not in found:
             result.skipped[pk] = _("No such ticket, or not one you may see.")
     now = timezone.now()
+    context = SlaContext.load()
     changed: list[Ticket] = []
     fields: set[str] = set()
     events: list[TicketEvent] = []
@@ -569,7 +569,6 @@ def tickets_bulk_update(*, ids: list[int], actor: AbstractBaseUser, action: str,
         elif ticket.status == Status.CLOSED:
             result.skipped[ticket.pk] = _("Closed; reopen it first.")
             continue
-        previous_status = ticket.status
         events.append(
             TicketEvent(
                 ticket=ticket,
@@ -583,7 +582,7 @@ def tickets_bulk_update(*, ids: list[int], actor: AbstractBaseUser, action: str,
         else:
             setattr(ticket, field_name, value)
             fields.add(field_name)
-        fields.update(sla_ticket_sync(ticket=ticket, previous_status=previous_status, now=now))
+        fields.update(sla_ticket_sync(ticket=ticket, now=now, context=context))
         ticket.version += 1
         ticket.updated_at = now
         changed.append(ticket)

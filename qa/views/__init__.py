@@ -1,0 +1,1 @@
+"""Server-rendered QA pages, one module per area; each exports `urlpatterns`."""
