@@ -44,9 +44,31 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "tickets.add_calllog",
         "tickets.change_calllog",
         "qa.view_own_evaluations",
+        # Their own schedule and time-off requests (the pages show only their own).
+        "agents.view_scheduledshift",
+        "agents.add_timeoffrequest",
     ),
-    # Supervisors work every team's tickets and configure SLA policies, dispositions and scripts.
-    Role.SUPERVISOR: ("callcenter.view_wallboard", "callcenter.view_reports", "tickets.*", "qa.coach_agents"),
+    # Supervisors work every team's tickets and configure SLA policies, dispositions and scripts;
+    # they coach, plan the workforce (forecast, staffing, shift templates, schedules), approve time
+    # off and watch adherence.
+    Role.SUPERVISOR: (
+        "callcenter.view_wallboard",
+        "callcenter.view_reports",
+        "tickets.*",
+        "qa.coach_agents",
+        "agents.plan_workforce",
+        "agents.approve_time_off",
+        "agents.view_adherence",
+        "agents.view_shifttemplate",
+        "agents.add_shifttemplate",
+        "agents.change_shifttemplate",
+        "agents.view_scheduledshift",
+        "agents.add_scheduledshift",
+        "agents.change_scheduledshift",
+        "agents.delete_scheduledshift",
+        "agents.view_timeoffrequest",
+        "agents.change_timeoffrequest",
+    ),
     Role.QA: (
         "callcenter.use_qa",
         "tickets.view_customer",
@@ -94,10 +116,12 @@ class NavItem:
 
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Desktop"), "agents:desktop", "callcenter.use_agent_desktop"),
+    NavItem(_("My schedule"), "wfm:my_schedule", "callcenter.use_agent_desktop"),
     NavItem(_("Customers"), "tickets:customer_list", "tickets.view_customer"),
     NavItem(_("Tickets"), "tickets:ticket_list", "tickets.view_ticket"),
     NavItem(_("Wallboard"), "kpi:wallboard", "callcenter.view_wallboard"),
     NavItem(_("Reports"), "kpi:reports", "callcenter.view_reports"),
+    NavItem(_("Workforce"), "wfm:home", "agents.plan_workforce"),
     NavItem(_("QA queue"), "qa:queue", "qa.evaluate_calls"),
     NavItem(_("Evaluations"), "qa:evaluation_list", "qa.view_own_evaluations"),
     NavItem(_("Coaching"), "qa:coaching_list", "qa.coach_agents"),

@@ -5,8 +5,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from agents import console as agents_console
 from callcenter import apis, views
+from telephony import console as telephony_console
 from telephony import views as telephony_views
+from telephony.ivr import apis as ivr_apis
 
 console_patterns = (
     [
@@ -14,6 +17,8 @@ console_patterns = (
         path("users/", views.console_users, name="users"),
         path("users/<int:user_id>/", views.console_user_edit, name="user_edit"),
         path("feeds/", telephony_views.feeds, name="feeds"),
+        *telephony_console.urlpatterns,
+        *agents_console.urlpatterns,
     ],
     "console",
 )
@@ -22,6 +27,7 @@ api_patterns = [
     path("me/", apis.MeApi.as_view(), name="api-me"),
     path("me/preferences/", apis.MePreferencesApi.as_view(), name="api-me-preferences"),
     path("telephony/", include("telephony.urls")),
+    path("telephony/", include(ivr_apis.urlpatterns)),
     path("", include("tickets.api_urls")),
     path("", include("agents.api_urls")),
     path("qa/", include("qa.api_urls")),
@@ -38,6 +44,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("console/", include(console_patterns)),
     path("desktop/", include("agents.urls")),
+    path("wfm/", include("agents.wfm.views")),
     path("qa/", include("qa.urls")),
     path("", include("tickets.urls")),
     path("", include("kpi.urls")),

@@ -10,13 +10,21 @@ from playwright.sync_api import Page, expect
 from tests.callcenter.factories import PASSWORD
 
 HOMES = {
-    "agent": ("/desktop/", "Agent desktop", ["Desktop", "Customers", "Tickets", "Evaluations"]),
-    "supervisor": ("/wallboard/", "Wallboard", ["Customers", "Tickets", "Wallboard", "Reports", "Coaching"]),
+    "agent": (
+        "/desktop/",
+        "Agent desktop",
+        ["Desktop", "My schedule", "Customers", "Tickets", "Evaluations"],
+    ),
+    "supervisor": (
+        "/wallboard/",
+        "Wallboard",
+        ["Customers", "Tickets", "Wallboard", "Reports", "Workforce", "Coaching"],
+    ),
     "qa": ("/qa/", "QA queue", ["Customers", "Tickets", "QA queue"]),
     "admin": (
         "/console/",
         "Admin console",
-        ["Customers", "Tickets", "QA queue", "Evaluations", "Coaching", "Admin console"],
+        ["Customers", "Tickets", "Workforce", "QA queue", "Evaluations", "Coaching", "Admin console"],
     ),
 }
 

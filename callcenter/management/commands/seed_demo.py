@@ -26,6 +26,7 @@ class Command(BaseCommand):
                 f"Demo users have the password '{DEMO_PASSWORD}'; with DEBUG off this looks like "
                 "production. Pass --allow-insecure if this really is a demo."
             )
+        from agents.wfm.demo import wfm_demo_seed
         from qa.services.demo import qa_demo_seed
         from telephony.services import demo_telephony_seed
         from tickets.services.demo import crm_demo_seed
@@ -34,6 +35,7 @@ class Command(BaseCommand):
         users = demo_users_seed()
         feed = demo_telephony_seed()
         crm = crm_demo_seed()
+        wfm_demo_seed()  # queue settings, skills, the IVR, shift templates, this week's schedule, history
         qa_demo_seed()
         self.stdout.write(
             self.style.SUCCESS(
