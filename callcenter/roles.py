@@ -63,6 +63,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "telephony.*",
         "agents.*",
         "tickets.*",
+        "kpi.*",
     ),
 }
 
