@@ -38,7 +38,9 @@ def call_events(
         ev("call.queued", queued, call_id, queue=queue),
     ]
     if answered is not None:
-        events.append(ev("call.ringing", rings if rings is not None else answered, call_id, queue=queue, agent=agent))
+        events.append(
+            ev("call.ringing", rings if rings is not None else answered, call_id, queue=queue, agent=agent)
+        )
         events.append(ev("call.answered", answered, call_id, queue=queue, agent=agent))
     if hold is not None:
         events.append(ev("call.hold", hold[0], call_id, agent=agent))
@@ -49,7 +51,9 @@ def call_events(
         events.append(ev("call.timeout", timeout, call_id, queue=queue))
     if transfer is not None:
         at, to_queue, to_agent, answered_2, ended_2, wrapup_2 = transfer
-        events.append(ev("call.transferred", at, call_id, queue=queue, agent=agent, data={"to_queue": to_queue}))
+        events.append(
+            ev("call.transferred", at, call_id, queue=queue, agent=agent, data={"to_queue": to_queue})
+        )
         events.append(ev("call.queued", at, call_id, queue=to_queue))
         events.append(ev("call.ringing", answered_2, call_id, queue=to_queue, agent=to_agent))
         events.append(ev("call.answered", answered_2, call_id, queue=to_queue, agent=to_agent))

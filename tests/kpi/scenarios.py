@@ -53,7 +53,10 @@ def tricky_events() -> list[dict]:
 
 
 def approx(expected: dict) -> dict:
-    return {key: (pytest.approx(value, abs=0.01) if isinstance(value, float) else value) for key, value in expected.items()}
+    return {
+        key: (pytest.approx(value, abs=0.01) if isinstance(value, float) else value)
+        for key, value in expected.items()
+    }
 
 
 SALES = {
@@ -62,8 +65,8 @@ SALES = {
     "abandoned": 3,
     "short_abandoned": 1,
     "timed_out": 1,
-    "service_level": 50.0,  # c1 c6 c7 c10 c11 c13 within T: 6 ÷ (13 − 1)
-    "abandon_rate": 16.67,  # (3 − 1) ÷ 12
+    "service_level": 50.0,  # c1 c6 c7 c10 c11 c13 within T: 6 ÷ (13 - 1)
+    "abandon_rate": 16.67,  # (3 - 1) ÷ 12
     "asa_s": 16.5,  # (12 + 25 + 5 + 16 + 30 + 4 + 20 + 20) ÷ 8
     "avg_wait_s": 20.0,  # 240 s over 12 visits that left (8 answered, 3 abandoned, 1 timed out)
     "max_wait_s": 60.0,

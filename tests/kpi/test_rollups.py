@@ -124,7 +124,9 @@ def _rows() -> list[tuple]:
     fields = [f.name for f in VisitRollup._meta.fields if f.name not in ("id", "computed_at")]
     return [
         tuple(round(v, 6) if isinstance(v, float) else v for v in row)
-        for row in VisitRollup.objects.order_by("grain", "period_start", "queue", "agent_code").values_list(*fields)
+        for row in VisitRollup.objects.order_by("grain", "period_start", "queue", "agent_code").values_list(
+            *fields
+        )
     ]
 
 
@@ -226,7 +228,9 @@ def test_qa_scores_count_with_the_agent_who_answered_last(random_data, monkeypat
         Call.objects.filter(outcome="answered", queued_at__gte=T0, queued_at__lt=T0 + timedelta(hours=3))[:3]
     )
     scores = {call.pk: (80.0 + n * 10, 1) for n, call in enumerate(answered)}
-    monkeypatch.setattr(inputs, "qa_scores_for_calls", lambda *, call_ids: {k: scores[k] for k in call_ids if k in scores})
+    monkeypatch.setattr(
+        inputs, "qa_scores_for_calls", lambda *, call_ids: {k: scores[k] for k in call_ids if k in scores}
+    )
     rows = aggregate.call_annotations(start=T0, end=T0 + timedelta(hours=3))
     assert sum(t.qa_count for t in rows.values()) == 3
     assert sum(t.qa_sum for t in rows.values()) == pytest.approx(80 + 90 + 100)
