@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0003_team'),
-        ('tickets', '0002_trigram_search_indexes'),
+        ("agents", "0003_team"),
+        ("tickets", "0002_trigram_search_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(fields=['status', 'priority', '-id'], name='ticket_status_priority_idx'),
+            model_name="ticket",
+            index=models.Index(fields=["status", "priority", "-id"], name="ticket_status_priority_idx"),
         ),
     ]
