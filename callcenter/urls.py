@@ -24,6 +24,7 @@ api_patterns = [
     path("telephony/", include("telephony.urls")),
     path("", include("tickets.api_urls")),
     path("", include("agents.api_urls")),
+    path("kpi/", include("kpi.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
