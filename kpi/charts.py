@@ -57,7 +57,7 @@ def line_chart(
     top = y_max if y_max is not None else _nice_max(max(values, default=0.0))
     low = min(y_min, min(values, default=0.0))
     span = (top - low) or 1.0
-    plot_w, plot_h = WIDTH - LEFT - 8, HEIGHT - BOTTOM - TOP
+    plot_w, plot_h = WIDTH - LEFT - 36, HEIGHT - BOTTOM - TOP
     count = len(labels)
 
     def x(index: int) -> float:

@@ -43,8 +43,15 @@ class ReportForm(forms.Form):
         if data is not None:
             # An empty filter means "the default": keep the form bound so errors can show.
             data = data.copy()
-            data.setdefault("first_day", first.isoformat())
-            data.setdefault("last_day", last.isoformat())
+            for name, value in (
+                ("first_day", first.isoformat()),
+                ("last_day", last.isoformat()),
+                ("group", "day"),
+                ("sl_threshold", str(SL_THRESHOLD_S)),
+                ("short_abandon", str(SHORT_ABANDON_S)),
+            ):
+                if not data.get(name):
+                    data[name] = value
         super().__init__(data, **kwargs)
         self.fields["queue"].choices = [
             ("", _("All queues")),

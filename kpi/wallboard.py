@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from agents.models import AgentState, PresenceSegment
@@ -89,10 +90,12 @@ def _agents(now: datetime) -> list[dict[str, Any]]:
     if not codes:
         return []
     segments: dict[str, PresenceSegment] = {}
-    for segment in PresenceSegment.objects.filter(agent_code__in=codes, ended_at__isnull=True).order_by(
-        "started_at", "id"
-    ):
-        segments[segment.agent_code] = segment  # the latest open one wins
+    # The segment covering now (a feed stamped ahead of this clock may have started later ones).
+    covering = PresenceSegment.objects.filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=now), agent_code__in=codes, started_at__lte=now
+    )
+    for segment in covering.order_by("started_at", "id"):
+        segments[segment.agent_code] = segment  # the latest one wins
     live = {code: s for code, s in segments.items() if s.state != AgentState.LOGGED_OUT}
     names = inputs.agent_names(live)
     return [
