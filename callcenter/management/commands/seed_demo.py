@@ -26,6 +26,7 @@ class Command(BaseCommand):
                 f"Demo users have the password '{DEMO_PASSWORD}'; with DEBUG off this looks like "
                 "production. Pass --allow-insecure if this really is a demo."
             )
+        from kpi.services.demo import kpi_demo_seed
         from telephony.services import demo_telephony_seed
         from tickets.services.demo import crm_demo_seed
 
@@ -33,9 +34,11 @@ class Command(BaseCommand):
         users = demo_users_seed()
         feed = demo_telephony_seed()
         crm = crm_demo_seed()
+        kpi = kpi_demo_seed()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(users)} demo users, queues, feed source {feed.name!r}, "
-                f"team {crm.team.name!r}, {crm.customers} new customers, SLA policies, dispositions, scripts."
+                f"team {crm.team.name!r}, {crm.customers} new customers, SLA policies, dispositions, "
+                f"scripts, wallboard thresholds, {kpi.history_calls} simulated calls of yesterday."
             )
         )
