@@ -27,6 +27,16 @@ def group_push(group: str, payload: dict[str, Any]) -> None:
     async_to_sync(group_push_async)(group, payload)
 
 
+async def group_push_text_async(group: str, text: str) -> None:
+    await get_channel_layer().group_send(group, {"type": "push_text", "text": text})
+
+
+def group_push_text(group: str, text: str) -> None:
+    """Send JSON already encoded once to every socket in `group` (consumers with a `push_text`
+    handler): a large broadcast costs one encoding, not one per socket."""
+    async_to_sync(group_push_text_async)(group, text)
+
+
 def wallboard_group(queue: str | None = None) -> str:
     """Wallboards of one queue, or (None) the floor-wide wallboards."""
     return f"wallboard.q.{queue}" if queue else "wallboard.all"

@@ -18,12 +18,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Max, Q, Sum
+from django.db.models import Exists, Max, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 
 from agents.models import AgentState, PresenceSegment
 from kpi import inputs
-from kpi.definitions import FCR_WINDOW_DAYS, HIST_MAX_S
+from kpi.definitions import FCR_WINDOW_DAYS, HIST_MAX_S, SHORT_ABANDON_S, SL_THRESHOLD_S
 from kpi.models import PresenceRollup, VisitRollup
 from kpi.periods import EPOCH, INTERVAL, interval_floor, local_day, week_start, zone
 from kpi.totals import COUNT_FIELDS, STATE_FIELDS, SUM_FIELDS, Totals
@@ -93,59 +93,82 @@ v AS (
           __agents__
 )"""
 _LEFT = "outcome IN ('answered', 'abandoned', 'timed_out')"
-_HANDLED = "outcome = 'answered' AND ended"
+# Two steps and no joins: first per (interval, queue, agent, outcome, wait bucket), then per row
+# with the histograms folded in. __GROUPS__ is the plain grouping, or GROUPING SETS adding the
+# whole-queue rows (agent NULL → "", whole = 1) from the same scan when the rollup writes both.
 _VISIT_AGG = f"""
-agg AS (
-    SELECT p, queue, agent_code,
-        count(*) AS offered,
-        count(*) FILTER (WHERE outcome = 'answered') AS answered,
-        count(*) FILTER (WHERE outcome = 'abandoned') AS abandoned,
-        count(*) FILTER (WHERE outcome = 'timed_out') AS timed_out,
-        count(*) FILTER (WHERE outcome = 'transferred') AS transferred,
-        count(*) FILTER (WHERE {_LEFT}) AS "left",
-        count(*) FILTER (WHERE {_HANDLED}) AS handled,
-        coalesce(sum(wait_s) FILTER (WHERE outcome = 'answered'), 0) AS answered_wait_sum_s,
-        coalesce(sum(wait_s) FILTER (WHERE {_LEFT}), 0) AS wait_sum_s,
-        max(wait_s) FILTER (WHERE {_LEFT}) AS wait_max_s,
-        coalesce(sum(coalesce(talk_s, 0)) FILTER (WHERE {_HANDLED}), 0) AS talk_sum_s,
-        coalesce(sum(coalesce(hold_s, 0)) FILTER (WHERE {_HANDLED}), 0) AS hold_sum_s,
-        coalesce(sum(coalesce(acw_s, 0)) FILTER (WHERE {_HANDLED}), 0) AS acw_sum_s,
+vb AS (
+    SELECT *, CASE
+        WHEN wait_s IS NULL THEN NULL
+        WHEN outcome = 'answered' THEN least(greatest(ceil(wait_s), 0), {HIST_MAX_S + 1})::int
+        WHEN outcome = 'abandoned' THEN least(greatest(floor(wait_s), 0), {HIST_MAX_S + 1})::int
+    END AS b
+    FROM v
+),
+b1 AS (
+    SELECT p, queue, coalesce(agent_code, '') AS agent, GROUPING(agent_code) AS whole, outcome, b,
+        count(*) AS n,
+        count(*) FILTER (WHERE ended) AS n_ended,
+        count(*) FILTER (WHERE wait_s <= {SL_THRESHOLD_S}) AS n_within,
+        count(*) FILTER (WHERE wait_s < {SHORT_ABANDON_S}) AS n_short,
+        sum(wait_s) AS wait_sum,
+        max(wait_s) AS wait_max,
+        sum(coalesce(talk_s, 0)) FILTER (WHERE ended) AS talk,
+        sum(coalesce(hold_s, 0)) FILTER (WHERE ended) AS hold,
+        sum(coalesce(acw_s, 0)) FILTER (WHERE ended) AS acw,
         count(*) FILTER (WHERE surveyed AND csat BETWEEN 1 AND 5) AS csat_answers,
         count(*) FILTER (WHERE surveyed AND csat BETWEEN 4 AND 5) AS csat_satisfied,
         count(*) FILTER (WHERE surveyed AND nps BETWEEN 0 AND 10) AS nps_answers,
         count(*) FILTER (WHERE surveyed AND nps BETWEEN 9 AND 10) AS nps_promoters,
         count(*) FILTER (WHERE surveyed AND nps BETWEEN 0 AND 6) AS nps_detractors
-    FROM v GROUP BY 1, 2, 3
-),
-ah AS (
-    SELECT p, queue, agent_code, jsonb_object_agg(b, n) AS h FROM (
-        SELECT p, queue, agent_code, least(greatest(ceil(wait_s), 0), {HIST_MAX_S + 1})::int::text AS b,
-               count(*) AS n
-        FROM v WHERE outcome = 'answered' AND wait_s IS NOT NULL GROUP BY 1, 2, 3, 4
-    ) x GROUP BY 1, 2, 3
-),
-bh AS (
-    SELECT p, queue, agent_code, jsonb_object_agg(b, n) AS h FROM (
-        SELECT p, queue, agent_code, least(greatest(floor(wait_s), 0), {HIST_MAX_S + 1})::int::text AS b,
-               count(*) AS n
-        FROM v WHERE outcome = 'abandoned' AND wait_s IS NOT NULL GROUP BY 1, 2, 3, 4
-    ) x GROUP BY 1, 2, 3
+    FROM vb GROUP BY __GROUPS__
 ),
 res AS (
-    SELECT agg.*, coalesce(ah.h, '{{}}'::jsonb) AS answered_hist,
-           coalesce(bh.h, '{{}}'::jsonb) AS abandoned_hist
-    FROM agg
-    LEFT JOIN ah ON ah.p = agg.p AND ah.queue = agg.queue AND ah.agent_code = agg.agent_code
-    LEFT JOIN bh ON bh.p = agg.p AND bh.queue = agg.queue AND bh.agent_code = agg.agent_code
+    SELECT p, queue, agent AS agent_code, whole,
+        sum(n)::bigint AS offered,
+        coalesce(sum(n) FILTER (WHERE outcome = 'answered'), 0)::bigint AS answered,
+        coalesce(sum(n) FILTER (WHERE outcome = 'abandoned'), 0)::bigint AS abandoned,
+        coalesce(sum(n) FILTER (WHERE outcome = 'timed_out'), 0)::bigint AS timed_out,
+        coalesce(sum(n) FILTER (WHERE outcome = 'transferred'), 0)::bigint AS transferred,
+        coalesce(sum(n) FILTER (WHERE {_LEFT}), 0)::bigint AS departed,
+        coalesce(sum(n_ended) FILTER (WHERE outcome = 'answered'), 0)::bigint AS handled,
+        coalesce(sum(n_within) FILTER (WHERE outcome = 'answered'), 0)::bigint AS answered_within_default,
+        coalesce(sum(n_short) FILTER (WHERE outcome = 'abandoned'), 0)::bigint AS short_abandoned_default,
+        coalesce(sum(wait_sum) FILTER (WHERE outcome = 'answered'), 0) AS answered_wait_sum_s,
+        coalesce(sum(wait_sum) FILTER (WHERE {_LEFT}), 0) AS wait_sum_s,
+        max(wait_max) FILTER (WHERE {_LEFT}) AS wait_max_s,
+        coalesce(sum(talk) FILTER (WHERE outcome = 'answered'), 0) AS talk_sum_s,
+        coalesce(sum(hold) FILTER (WHERE outcome = 'answered'), 0) AS hold_sum_s,
+        coalesce(sum(acw) FILTER (WHERE outcome = 'answered'), 0) AS acw_sum_s,
+        sum(csat_answers)::bigint AS csat_answers,
+        sum(csat_satisfied)::bigint AS csat_satisfied,
+        sum(nps_answers)::bigint AS nps_answers,
+        sum(nps_promoters)::bigint AS nps_promoters,
+        sum(nps_detractors)::bigint AS nps_detractors,
+        coalesce(jsonb_object_agg(b::text, n) FILTER (WHERE outcome = 'answered' AND b IS NOT NULL),
+                 '{{}}'::jsonb) AS answered_hist,
+        coalesce(jsonb_object_agg(b::text, n) FILTER (WHERE outcome = 'abandoned' AND b IS NOT NULL),
+                 '{{}}'::jsonb) AS abandoned_hist
+    FROM b1 GROUP BY p, queue, agent, whole
 )"""  # noqa: S608 - fixed SQL text; every value is a parameter
+_PLAIN = "p, queue, agent_code, outcome, b"
+_BOTH = "GROUPING SETS ((p, queue, agent_code, outcome, b), (p, queue, outcome, b))"
+
+
+def _agg(grouping: str) -> str:
+    return _VISIT_AGG.replace("__GROUPS__", grouping)
+
+
 VISIT_COLUMNS = (
     "offered",
     "answered",
     "abandoned",
     "timed_out",
     "transferred",
-    "left",
+    "departed",
     "handled",
+    "answered_within_default",
+    "short_abandoned_default",
     "answered_wait_sum_s",
     "wait_sum_s",
     "wait_max_s",
@@ -177,7 +200,8 @@ def _visit_params(start: datetime, end: datetime, queue: str | None, agent_codes
 
 
 def visit_rollup_sql(*, start: datetime, end: datetime, stamp: datetime) -> tuple[str, dict[str, Any]]:
-    """The upsert of interval rows from the visits queued in [start, end) (PostgreSQL)."""
+    """The upsert of the interval and whole-queue interval rows of the visits queued in
+    [start, end), from one scan of the visits (PostgreSQL)."""
     params, agents = _visit_params(start, end, None, None)
     params["stamp"] = stamp
     columns = ", ".join(connection.ops.quote_name(name) for name in VISIT_COLUMNS)
@@ -190,11 +214,14 @@ def visit_rollup_sql(*, start: datetime, end: datetime, stamp: datetime) -> tupl
         "WITH "
         + _VISITS_CTE.replace("__agents__", agents)
         + ","
-        + _VISIT_AGG
+        + _agg(_BOTH)
         + f"""
 INSERT INTO __rollup__ (grain, period_start, queue, agent_code, {columns},
                         fcr_first, fcr_resolved, qa_sum, qa_count, computed_at)
-SELECT 'interval', res.p, res.queue, res.agent_code, {select}, 0, 0, 0, 0, %(stamp)s FROM res
+SELECT CASE WHEN res.whole = 1 THEN 'q_interval' ELSE 'interval' END, res.p, res.queue, res.agent_code,
+       {select}, 0, 0, 0, 0, %(stamp)s
+FROM res
+ORDER BY 1, 2, 3, 4
 ON CONFLICT (grain, period_start, queue, agent_code) DO UPDATE SET {updates}
 """  # noqa: S608 - identifiers from model metadata; every value is a parameter
     )
@@ -215,7 +242,7 @@ def visit_totals(
     params, agents = _visit_params(start, end, queue, agent_codes)
     if not params["queue_ids"]:
         return {}
-    text = "WITH " + _VISITS_CTE.replace("__agents__", agents) + "," + _VISIT_AGG + " SELECT * FROM res"  # noqa: S608
+    text = "WITH " + _VISITS_CTE.replace("__agents__", agents) + "," + _agg(_PLAIN) + " SELECT * FROM res"  # noqa: S608
     found: dict[Key, Totals] = {}
     with connection.cursor() as cursor:
         cursor.execute(_sql(text), params)
@@ -293,56 +320,47 @@ def _attribution_seqs(call_ids: Collection[int], *, answered_only: bool) -> dict
 
 
 # --- call-level annotations: QA scores and first-contact resolution ------------------------------
-_ATTRIBUTED_SQL = """
-SELECT v.call_id, c.call_id, date_bin('15 minutes', v.queued_at, %(epoch)s), q.name, v.agent_code
-FROM __visit__ v
-JOIN __queue__ q ON q.id = v.queue_id
-JOIN __call__ c ON c.id = v.call_id
-WHERE v.queue_id = ANY(%(queue_ids)s) AND v.queued_at >= %(start)s AND v.queued_at < %(end)s
-  AND v.answered_at IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM __visit__ w
-                  WHERE w.call_id = v.call_id AND w.answered_at IS NOT NULL AND w.seq > v.seq)
-"""
-
-
-def _attributed_calls(start: datetime, end: datetime, engine: str) -> list[tuple[int, str, Key]]:
-    """(call pk, call id, row key) of each answered call whose attribution visit is in [start, end)."""
-    if engine == "sql":
-        params = {"epoch": EPOCH, "start": start, "end": end, "queue_ids": _queue_ids(None)}
-        with connection.cursor() as cursor:
-            cursor.execute(_sql(_ATTRIBUTED_SQL), params)
-            return [(pk, call_id, (p, queue, agent)) for pk, call_id, p, queue, agent in cursor.fetchall()]
-    rows = list(
-        QueueVisit.objects.filter(
-            queue_id__in=_queue_ids(None), queued_at__gte=start, queued_at__lt=end, answered_at__isnull=False
-        ).values_list("call_id", "seq", "call__call_id", "queued_at", "queue__name", "agent_code")
+def _attributed_visits(start: datetime, end: datetime) -> Any:
+    """The answered visits in [start, end) that are their call's last answered visit (a queryset)."""
+    later = QueueVisit.objects.filter(
+        call_id=OuterRef("call_id"), answered_at__isnull=False, seq__gt=OuterRef("seq")
     )
-    best = _attribution_seqs({row[0] for row in rows}, answered_only=True)
-    return [
-        (pk, call_id, (interval_floor(queued_at), queue, agent))
-        for pk, seq, call_id, queued_at, queue, agent in rows
-        if best.get(pk) == seq
-    ]
+    return QueueVisit.objects.filter(
+        queue_id__in=_queue_ids(None), queued_at__gte=start, queued_at__lt=end, answered_at__isnull=False
+    ).exclude(Exists(later))
 
 
 def call_annotations(*, start: datetime, end: datetime, engine: str | None = None) -> dict[Key, Totals]:
-    """QA scores and FCR of the answered calls attributed to [start, end), per row key."""
-    attributed = _attributed_calls(start, end, engine_for(engine))
-    found: dict[Key, Totals] = defaultdict(Totals)
-    if not attributed:
+    """QA scores and FCR of the answered calls attributed to [start, end), per row key.
+
+    Asks the QA seam and the wrap-up logs about the range's calls as subqueries, then reads the
+    row keys of only the calls that have a score or a log: a day of a million calls with few
+    evaluations costs a few queries, not a million ids in and out.
+    """
+    attributed = _attributed_visits(start, end)
+    scores = inputs.qa_scores_for_calls(call_ids=attributed.values_list("call_id", flat=True))
+    logs = inputs.contacts_for_calls(call_ids=attributed.values_list("call__call_id", flat=True))
+    if not scores and not logs:
         return {}
-    by_pk = {pk: key for pk, _call_id, key in attributed}
-    pks = sorted(by_pk)
-    for offset in range(0, len(pks), inputs.CHUNK):
-        chunk = pks[offset : offset + inputs.CHUNK]
-        for pk, (score_sum, count) in inputs.qa_scores_for_calls(call_ids=chunk).items():
-            if pk in by_pk:
-                found[by_pk[pk]].qa_sum += score_sum
-                found[by_pk[pk]].qa_count += count
+    wanted = attributed.filter(
+        Q(call_id__in=list(scores)) | Q(call__call_id__in=sorted({log.call_id for log in logs}))
+    )
+    by_pk: dict[int, Key] = {}
     by_call_id: dict[str, Key] = {}
-    for _pk, call_id, key in attributed:
+    for pk, call_id, queued_at, queue, agent in wanted.values_list(
+        "call_id", "call__call_id", "queued_at", "queue__name", "agent_code"
+    ):
+        key = (interval_floor(queued_at), queue, agent)
+        by_pk[pk] = key
         by_call_id.setdefault(call_id, key)
-    for call_id, (first, resolved) in fcr_flags(call_ids=list(by_call_id)).items():
+    found: dict[Key, Totals] = defaultdict(Totals)
+    for pk, (score_sum, count) in scores.items():
+        if pk in by_pk:
+            found[by_pk[pk]].qa_sum += score_sum
+            found[by_pk[pk]].qa_count += count
+    for call_id, (first, resolved) in fcr_flags_for(
+        [log for log in logs if log.call_id in by_call_id]
+    ).items():
         found[by_call_id[call_id]].fcr_first += first
         found[by_call_id[call_id]].fcr_resolved += resolved
     return {key: totals for key, totals in found.items() if totals.qa_count or totals.fcr_first}
@@ -359,12 +377,16 @@ def _same_issue(a: inputs.Contact, b: inputs.Contact) -> bool:
 
 
 def fcr_flags(*, call_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """FCR flags of these calls (by call id), from their wrap-up logs."""
+    return fcr_flags_for(inputs.contacts_for_calls(call_ids=call_ids))
+
+
+def fcr_flags_for(logs: list[inputs.Contact]) -> dict[str, tuple[int, int]]:
     """Per answered call with a logged customer: (is a first contact, is resolved on it), 0 or 1.
 
     A first contact has no contact from the same customer on the same issue in the 7 days before;
     it is resolved when none follows within 7 days (so FCR of the last 7 days is provisional).
     """
-    logs = inputs.contacts_for_calls(call_ids=call_ids)
     if not logs:
         return {}
     chosen: dict[str, inputs.Contact] = {}
@@ -406,6 +428,35 @@ WITH s AS (
 )
 SELECT p, agent_code, __states__ FROM pieces GROUP BY 1, 2
 """
+
+
+def presence_rollup_sql(
+    *, start: datetime, end: datetime, now: datetime, stamp: datetime
+) -> tuple[str, dict[str, Any]]:
+    """The upsert of the presence interval rows for [start, end) (PostgreSQL)."""
+    states = ", ".join(
+        f"coalesce(sum(secs) FILTER (WHERE state = '{state}'), 0) AS {column}"
+        for state, column in STATE_COLUMN.items()
+    )
+    columns = ", ".join(STATE_COLUMN.values())
+    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in (*STATE_COLUMN.values(), "computed_at"))
+    select = _PRESENCE_SQL.replace("__states__", states)
+    # Identifiers are fixed here; every value is a parameter.
+    text = (
+        f"INSERT INTO __presence_rollup__ (grain, period_start, agent_code, {columns}, computed_at) "  # noqa: S608
+        f"SELECT 'interval', p, agent_code, {columns}, %(stamp)s FROM ({select}) AS t ORDER BY 2, 3 "
+        f"ON CONFLICT (grain, period_start, agent_code) DO UPDATE SET {updates}"
+    )
+    params = {
+        "start": start,
+        "end": end,
+        "cap": min(now, end),
+        "codes": inputs.known_agent_codes(),
+        "states": list(STATE_COLUMN),
+        "epoch": EPOCH,
+        "stamp": stamp,
+    }
+    return _sql(text), params
 
 
 def presence_totals(
@@ -470,6 +521,62 @@ def _presence_totals_python(
     return dict(found)
 
 
+# --- day rows from interval rows (PostgreSQL) --------------------------------------------------------
+def day_rollup_sql(
+    *, source_grain: str, target_grain: str, start: datetime, end: datetime, stamp: datetime
+) -> tuple[str, dict[str, Any]]:
+    """The upsert of one day's rows of `target_grain` as sums of its `source_grain` interval rows,
+    histograms merged bucket by bucket, inside the database."""
+    sums = [*COUNT_FIELDS, *SUM_FIELDS]
+    q = connection.ops.quote_name
+    aggregates = ", ".join(f"sum({q(name)}) AS {q(name)}" for name in sums)
+    columns = ", ".join(q(name) for name in (*sums, "wait_max_s", "answered_hist", "abandoned_hist"))
+    updates = ", ".join(
+        f"{q(name)} = EXCLUDED.{q(name)}"
+        for name in (*sums, "wait_max_s", "answered_hist", "abandoned_hist", "computed_at")
+    )
+    picked = ", ".join(f"agg.{q(name)}" for name in sums)
+    hist = """
+    {name} AS (
+        SELECT queue, agent_code, jsonb_object_agg(k, n) AS h FROM (
+            SELECT r.queue, r.agent_code, e.key AS k, sum(e.value::int) AS n
+            FROM r CROSS JOIN LATERAL jsonb_each_text(r.{field}) AS e GROUP BY 1, 2, 3
+        ) x GROUP BY 1, 2
+    )"""
+    text = f"""
+WITH r AS (
+    SELECT * FROM __rollup__ WHERE grain = %(source)s AND period_start >= %(start)s AND period_start < %(end)s
+),
+agg AS (SELECT queue, agent_code, {aggregates}, max(wait_max_s) AS wait_max_s FROM r GROUP BY 1, 2),
+{hist.format(name="ah", field="answered_hist")},
+{hist.format(name="bh", field="abandoned_hist")}
+INSERT INTO __rollup__ (grain, period_start, queue, agent_code, {columns}, computed_at)
+SELECT %(target)s, %(start)s, agg.queue, agg.agent_code, {picked}, agg.wait_max_s,
+       coalesce(ah.h, '{{}}'::jsonb), coalesce(bh.h, '{{}}'::jsonb), %(stamp)s
+FROM agg
+LEFT JOIN ah ON ah.queue = agg.queue AND ah.agent_code = agg.agent_code
+LEFT JOIN bh ON bh.queue = agg.queue AND bh.agent_code = agg.agent_code
+ORDER BY 3, 4
+ON CONFLICT (grain, period_start, queue, agent_code) DO UPDATE SET {updates}
+"""  # noqa: S608 - identifiers from model metadata; every value is a parameter
+    params = {"source": source_grain, "target": target_grain, "start": start, "end": end, "stamp": stamp}
+    return _sql(text), params
+
+
+def presence_day_sql(*, start: datetime, end: datetime, stamp: datetime) -> tuple[str, dict[str, Any]]:
+    columns = ", ".join(STATE_COLUMN.values())
+    sums = ", ".join(f"sum({column})" for column in STATE_COLUMN.values())
+    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in (*STATE_COLUMN.values(), "computed_at"))
+    text = (
+        f"INSERT INTO __presence_rollup__ (grain, period_start, agent_code, {columns}, computed_at) "  # noqa: S608
+        f"SELECT 'day', %(start)s, agent_code, {sums}, %(stamp)s FROM __presence_rollup__ "
+        "WHERE grain = 'interval' AND period_start >= %(start)s AND period_start < %(end)s "
+        "GROUP BY agent_code ORDER BY agent_code "
+        f"ON CONFLICT (grain, period_start, agent_code) DO UPDATE SET {updates}"
+    )
+    return _sql(text), {"start": start, "end": end, "stamp": stamp}
+
+
 # --- stored rollup rows, summed by any grouping ---------------------------------------------------
 GROUPS = ("queue", "agent_code", "day", "week", "interval")
 
@@ -517,8 +624,10 @@ def rollup_rows_sum(
     group_by: tuple[str, ...],
     queue: str | None = None,
     agent_codes: Collection[str] | None = None,
+    hists: bool = True,
 ) -> dict[tuple, Totals]:
-    """Stored rows of `grain` in any of `ranges`, summed per group; three queries at most."""
+    """Stored rows of `grain` in any of `ranges`, summed per group; three queries at most
+    (one without `hists`: the totals then serve the default thresholds only)."""
     if not ranges:
         return {}
     if model is PresenceRollup and queue is not None:
@@ -548,7 +657,10 @@ def rollup_rows_sum(
         if "wait_max" in row:
             values["wait_max_s"] = row["wait_max"]
         found[_key([row[c] for c in columns], group_by)] = Totals.from_row(values)
-    if model is VisitRollup:
+    if model is VisitRollup and not hists:
+        for totals in found.values():
+            totals.hists_loaded = False
+    elif model is VisitRollup:
         for field_name in ("answered_hist", "abandoned_hist"):
             for key, bucket, count in _hist_sums(qs, columns, field_name):
                 key = _key(key, group_by)

@@ -43,6 +43,10 @@ class WallboardConsumer(ShellWallboardConsumer):
             self.watching = False
         await super().disconnect(code)
 
+    async def push_text(self, event: dict[str, Any]) -> None:
+        # Snapshots arrive encoded once for the whole group (callcenter.realtime.group_push_text).
+        await self.send(text_data=event["text"])
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         # The board never polls; a client that thinks it missed something asks once for the whole state.
         if isinstance(content, dict) and content.get("type") == "snapshot":

@@ -96,14 +96,14 @@ def asa_s(*, answered_wait_sum_s: float, answered: int) -> float | None:
     return _ratio(answered_wait_sum_s, answered)
 
 
-def avg_wait_s(*, wait_sum_s: float, left: int) -> float | None:
+def avg_wait_s(*, wait_sum_s: float, departed: int) -> float | None:
     """Mean wait of visits that have left the queue (answered, abandoned or timed out), seconds."""
-    return _ratio(wait_sum_s, left)
+    return _ratio(wait_sum_s, departed)
 
 
-def max_wait_s(*, wait_max_s: float | None, left: int) -> float | None:
+def max_wait_s(*, wait_max_s: float | None, departed: int) -> float | None:
     """Longest wait of visits that have left the queue, seconds (None when none has)."""
-    return wait_max_s if left else None
+    return wait_max_s if departed else None
 
 
 def aht_s(*, talk_sum_s: float, hold_sum_s: float, acw_sum_s: float, handled: int) -> float | None:

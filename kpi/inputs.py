@@ -13,19 +13,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 
 CHUNK = 5000
 
 
-def qa_scores_for_calls(*, call_ids: Collection[int]) -> dict[int, tuple[float, int]]:
+def qa_scores_for_calls(*, call_ids: Collection[int] | QuerySet) -> dict[int, tuple[float, int]]:
     """Per `telephony.Call` pk: (sum of the scores in percent 0-100, number of evaluations) of the
     call's submitted (final) QA evaluations; calls without one are left out.
 
+    `call_ids` is a queryset of Call pks (use it as a subquery: `call_id__in=call_ids`) or a list.
+
     THE QA SEAM: the QA app is built in parallel, so this returns {} for now. At merge time it
     becomes a call to the QA app's selector (e.g. `return qa.selectors.scores_for_calls(...)`),
-    and the QA app calls `kpi.services.rollup_calls_changed(call_ids=[...])` after an evaluation
-    is submitted, rescored or withdrawn so the intervals holding those calls are recomputed.
-    Called with chunks of at most 5,000 ids.
+    and the QA app calls `kpi.services.rollups.rollup_calls_changed(call_ids=[...])` after an
+    evaluation is submitted, rescored or withdrawn so the intervals holding those calls are
+    recomputed.
     """
     return {}
 
@@ -48,15 +51,20 @@ def _contacts(rows: Iterable[tuple]) -> list[Contact]:
 _CONTACT_FIELDS = ("call_id", "customer_id", "ticket_id", "ticket__category_id", "created_at")
 
 
-def contacts_for_calls(*, call_ids: Sequence[str]) -> list[Contact]:
-    """The wrap-up logs (with a customer) of these calls; a call logged by two agents has two."""
+def contacts_for_calls(*, call_ids: Sequence[str] | QuerySet) -> list[Contact]:
+    """The wrap-up logs (with a customer) of these calls (call ids, or a queryset of them used as a
+    subquery); a call logged by two agents has two."""
     from tickets.models import CallLog
 
+    logged = CallLog.objects.filter(customer__isnull=False)
+    if isinstance(call_ids, QuerySet):
+        return _contacts(logged.filter(call_id__in=call_ids).values_list(*_CONTACT_FIELDS))
     found: list[Contact] = []
     ids = sorted(set(call_ids))
     for start in range(0, len(ids), CHUNK):
-        rows = CallLog.objects.filter(call_id__in=ids[start : start + CHUNK], customer__isnull=False)
-        found += _contacts(rows.values_list(*_CONTACT_FIELDS))
+        found += _contacts(
+            logged.filter(call_id__in=ids[start : start + CHUNK]).values_list(*_CONTACT_FIELDS)
+        )
     return found
 
 

@@ -12,6 +12,7 @@ Redis to every server's sockets.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -20,13 +21,13 @@ from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.formatting import format_duration
-from callcenter.realtime import group_push, supervisor_alerts_group, wallboard_group
+from callcenter.realtime import group_push, group_push_text, supervisor_alerts_group, wallboard_group
 from kpi.wallboard import queue_slice, wallboard_snapshot
 
 logger = logging.getLogger(__name__)
@@ -128,7 +129,8 @@ class WallboardPublisher:
                 logger.exception("wallboard tick failed")
                 pushed = None
             finally:
-                close_old_connections()
+                # This thread's connection is not needed between ticks (a pool takes it back).
+                connection.close()
             if pushed is not None:
                 idle_since = time.monotonic()
             with self._lock:
@@ -144,11 +146,23 @@ def snapshot_publish(*, seq: int = 0, origin: str = "", last_event_at: str | Non
     snapshot = wallboard_snapshot(now=timezone.now())
     snapshot.update(seq=seq, origin=origin, last_event_at=last_event_at)
     cache.set(SNAPSHOT_KEY, snapshot, SNAPSHOT_TTL_S)
-    group_push(wallboard_group(None), snapshot)
+    group_push_text(wallboard_group(None), _encoded(snapshot))
     for tile in snapshot["queues"]:
-        group_push(wallboard_group(tile["queue"]), queue_slice(snapshot, tile["queue"]))
+        group_push_text(wallboard_group(tile["queue"]), _encoded(queue_slice(snapshot, tile["queue"])))
     long_wait_alerts_raise(snapshot)
     return snapshot
+
+
+def snapshot_public(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """What boards get: the snapshot without the per-queue agent lists used for slicing here."""
+    return {
+        **snapshot,
+        "queues": [{k: v for k, v in t.items() if k != "agent_codes"} for t in snapshot["queues"]],
+    }
+
+
+def _encoded(snapshot: dict[str, Any]) -> str:
+    return json.dumps(snapshot_public(snapshot), separators=(",", ":"))
 
 
 def snapshot_current(*, queue: str | None = None) -> dict[str, Any]:
@@ -159,7 +173,7 @@ def snapshot_current(*, queue: str | None = None) -> dict[str, Any]:
         snapshot = wallboard_snapshot(now=timezone.now())
         snapshot.update(seq=0, origin="", last_event_at=None)
         cache.set(SNAPSHOT_KEY, snapshot, SNAPSHOT_TTL_S)
-    return queue_slice(snapshot, queue) if queue else snapshot
+    return snapshot_public(queue_slice(snapshot, queue) if queue else snapshot)
 
 
 def long_wait_alerts_raise(snapshot: dict[str, Any]) -> int:

@@ -12,18 +12,26 @@ from django.utils.translation import gettext_lazy as _
 class Grain(models.TextChoices):
     INTERVAL = "interval", _("15 minutes")
     DAY = "day", _("Day")
+    # The same sums per queue over all agents: queue, day and total figures read a few rows.
+    QUEUE_INTERVAL = "q_interval", _("15 minutes, whole queue")
+    QUEUE_DAY = "q_day", _("Day, whole queue")
+
+
+AGENT_GRAINS = {"interval": Grain.INTERVAL, "day": Grain.DAY}
+QUEUE_GRAINS = {"interval": Grain.QUEUE_INTERVAL, "day": Grain.QUEUE_DAY}
 
 
 class VisitRollup(models.Model):
     """Sums over the queue visits queued in one period, for one queue and one agent.
 
     `period_start` is the UTC instant the 15-minute interval starts, or the call center's local
-    midnight for a day row. `agent_code` is "" for visits no agent answered (abandons, timeouts);
-    `queue` is "" only for rows that carry QA scores of calls that were never queued. Every column
-    adds up, so queue, agent, team and total figures are sums of rows (see `kpi.totals.Totals`).
+    midnight for a day row. In the `interval` and `day` grains a row is one queue and one agent
+    (`agent_code` "" for visits no agent answered: abandons, timeouts); the `q_interval` and
+    `q_day` grains hold the same sums per queue over every agent, so queue, day and total figures
+    read a few rows. Every column adds up, so any grouping is a sum of rows (`kpi.totals.Totals`).
     """
 
-    grain = models.CharField(max_length=8, choices=Grain.choices)
+    grain = models.CharField(max_length=10, choices=Grain.choices)
     period_start = models.DateTimeField()
     queue = models.CharField(max_length=64, blank=True)
     agent_code = models.CharField(max_length=128, blank=True)
@@ -32,8 +40,12 @@ class VisitRollup(models.Model):
     abandoned = models.PositiveIntegerField(default=0)
     timed_out = models.PositiveIntegerField(default=0)
     transferred = models.PositiveIntegerField(default=0)
-    left = models.PositiveIntegerField(default=0)
+    departed = models.PositiveIntegerField(default=0)  # left the queue: answered, abandoned, timed out
     handled = models.PositiveIntegerField(default=0)
+    # Answered within the default T and abandoned under the default S (kpi.definitions), so reports
+    # with the default thresholds read plain columns; the histograms serve any other threshold.
+    answered_within_default = models.PositiveIntegerField(default=0)
+    short_abandoned_default = models.PositiveIntegerField(default=0)
     answered_wait_sum_s = models.FloatField(default=0)
     wait_sum_s = models.FloatField(default=0)
     wait_max_s = models.FloatField(null=True, blank=True)
@@ -61,7 +73,6 @@ class VisitRollup(models.Model):
                 fields=["grain", "period_start", "queue", "agent_code"], name="visit_rollup_unique"
             ),
         ]
-        indexes = [models.Index(fields=["grain", "period_start"], name="visit_rollup_period_idx")]
 
     def __str__(self) -> str:
         return f"{self.grain} {self.period_start:%Y-%m-%d %H:%M} {self.queue}/{self.agent_code}"
@@ -70,7 +81,7 @@ class VisitRollup(models.Model):
 class PresenceRollup(models.Model):
     """Seconds one agent spent in each presence state within one period (occupancy, logged-in time)."""
 
-    grain = models.CharField(max_length=8, choices=Grain.choices)
+    grain = models.CharField(max_length=10, choices=Grain.choices)
     period_start = models.DateTimeField()
     agent_code = models.CharField(max_length=128)
     available_s = models.FloatField(default=0)
@@ -87,7 +98,6 @@ class PresenceRollup(models.Model):
                 fields=["grain", "period_start", "agent_code"], name="presence_rollup_unique"
             ),
         ]
-        indexes = [models.Index(fields=["grain", "period_start"], name="presence_rollup_period_idx")]
 
     def __str__(self) -> str:
         return f"{self.grain} {self.period_start:%Y-%m-%d %H:%M} {self.agent_code}"

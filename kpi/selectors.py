@@ -3,6 +3,8 @@ the report rows behind `kpi_report`, the reports page and exports, and an agent'
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -12,7 +14,7 @@ from django.utils import timezone
 
 from kpi import aggregate, inputs
 from kpi.definitions import Params
-from kpi.models import Grain, PresenceRollup, VisitRollup
+from kpi.models import AGENT_GRAINS, QUEUE_GRAINS, Grain, PresenceRollup, VisitRollup
 from kpi.periods import day_bounds, days, interval_floor, intervals, local_day, runs, week_start, zone
 from kpi.services.rollups import rollup_status
 from kpi.totals import Totals
@@ -40,6 +42,7 @@ def kpi_totals(
     agent_codes: Collection[str] | None = None,
     presence: bool = True,
     annotations: bool = True,
+    hists: bool = True,
     now: datetime | None = None,
 ) -> dict[tuple, Totals]:
     """Sums over [start, end) (interval-aligned) per group (`aggregate.GROUPS` names).
@@ -54,9 +57,10 @@ def kpi_totals(
     found: dict[tuple, Totals] = {}
     if start >= live_end:
         return found
-    current, clean_days = rollup_status(start=start, end=interval_floor(live_end))
+    state = rollup_status(start=start, end=interval_floor(live_end))
+    current, clean_days = state.current, state.clean_days
     if "interval" in group_by:
-        clean_days = set()
+        clean_days = frozenset()
     day_ranges = [day_bounds(day) for day in sorted(clean_days)]
     in_days = {moment for first, last in day_ranges for moment in intervals(first, last)}
     from_intervals = sorted(moment for moment in current if moment not in in_days)
@@ -70,19 +74,24 @@ def kpi_totals(
     def keep(queue_name: str, agent: str) -> bool:
         return (queue is None or queue_name == queue) and (codes is None or agent in codes)
 
+    # Whole-queue rows answer anything that is not about agents: a few rows a day instead of thousands.
+    grains = AGENT_GRAINS if "agent_code" in group_by or codes is not None else QUEUE_GRAINS
     common = {"group_by": group_by, "queue": queue, "agent_codes": codes}
-    merge(aggregate.rollup_rows_sum(model=VisitRollup, grain=Grain.DAY, ranges=day_ranges, **common))
     interval_ranges = list(runs(from_intervals))
-    merge(
-        aggregate.rollup_rows_sum(model=VisitRollup, grain=Grain.INTERVAL, ranges=interval_ranges, **common)
-    )
     with_presence = presence and queue is None and "queue" not in group_by
     presence_common = {"group_by": group_by, "agent_codes": codes}
+    visit_options = {**common, "hists": hists}
+    stored = [
+        (VisitRollup, grains["day"], day_ranges, visit_options),
+        (VisitRollup, grains["interval"], interval_ranges, visit_options),
+    ]
     if with_presence:
-        for grain, ranges in ((Grain.DAY, day_ranges), (Grain.INTERVAL, interval_ranges)):
-            merge(
-                aggregate.rollup_rows_sum(model=PresenceRollup, grain=grain, ranges=ranges, **presence_common)
-            )
+        stored += [
+            (PresenceRollup, Grain.DAY, day_ranges, presence_common),
+            (PresenceRollup, Grain.INTERVAL, interval_ranges, presence_common),
+        ]
+    for model, grain, ranges, options in stored:
+        merge(_rows_sum_cached(state.version, model=model, grain=grain, ranges=ranges, **options))
     for first, last in runs(live):
         last = min(last, live_end)
         raw = aggregate.visit_totals(start=first, end=last, queue=queue, agent_codes=codes)
@@ -95,6 +104,37 @@ def kpi_totals(
             states = aggregate.presence_totals(start=first, end=last, now=now, agent_codes=codes)
             merge(aggregate.regroup(states, lambda key: aggregate.group_key(key[0], "", key[1], group_by)))
     return found
+
+
+_CACHE: OrderedDict[tuple, dict[tuple, Totals]] = OrderedDict()
+_CACHE_SIZE = 32
+_CACHE_LOCK = threading.Lock()
+
+
+def _rows_sum_cached(version: tuple, **options: Any) -> dict[tuple, Totals]:
+    """`rollup_rows_sum`, remembered in this process until a rollup run changes the rows: the
+    wallboard asks for today's figures twice a second, and stored rows change every few minutes."""
+    codes = options.get("agent_codes")
+    key = (
+        version,
+        options["model"].__name__,
+        options["grain"],
+        tuple(options["ranges"]),
+        options["group_by"],
+        options.get("queue"),
+        frozenset(codes) if codes is not None else None,
+        options.get("hists", True),
+    )
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    rows = aggregate.rollup_rows_sum(**options)
+    with _CACHE_LOCK:
+        _CACHE[key] = rows
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return rows
 
 
 @dataclass(frozen=True)
@@ -141,15 +181,17 @@ def kpi_report(query: ReportQuery, *, now: datetime | None = None) -> list[Repor
     if query.team_id is not None:
         members = team_codes.get(query.team_id, set())
         codes = members if codes is None else codes & members
+    params = query.params
     rows = kpi_totals(
         start=start,
         end=end,
         group_by=_GROUPS[query.by],
         queue=query.queue,
         agent_codes=codes,
+        # The default thresholds read plain columns; others need the wait histograms.
+        hists=params != Params(),
         now=now,
     )
-    params = query.params
     if query.by == "total":
         totals = rows.get((), Totals())
         key = {"from": query.first_day.isoformat(), "to": query.last_day.isoformat()}

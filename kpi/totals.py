@@ -20,8 +20,10 @@ COUNT_FIELDS = (
     "abandoned",
     "timed_out",
     "transferred",
-    "left",
+    "departed",
     "handled",
+    "answered_within_default",
+    "short_abandoned_default",
     "csat_answers",
     "csat_satisfied",
     "nps_answers",
@@ -53,8 +55,12 @@ class Totals:
     abandoned: int = 0
     timed_out: int = 0
     transferred: int = 0  # left unanswered by a transfer (not a §3 KPI; keeps offered = sum of outcomes)
-    left: int = 0  # answered + abandoned + timed out: the visits avg/max wait are over
+    departed: int = 0  # answered + abandoned + timed out: the visits avg/max wait are over
     handled: int = 0  # answered visits that have ended: the visits AHT is over
+    # Under the default T and S, kept as plain counts: reports with the default thresholds need not
+    # expand the histograms (which stay exact for any other threshold).
+    answered_within_default: int = 0
+    short_abandoned_default: int = 0
     answered_wait_sum_s: float = 0.0
     wait_sum_s: float = 0.0
     wait_max_s: float | None = None
@@ -80,6 +86,7 @@ class Totals:
     break_s: float = 0.0
     scheduled_s: float = 0.0
     in_adherence_s: float = 0.0
+    hists_loaded: bool = True  # False when summed without the histograms (default thresholds only)
 
     # --- building ----------------------------------------------------------------------------
     def add(self, other: Totals) -> Totals:
@@ -89,6 +96,7 @@ class Totals:
             self.wait_max_s = other.wait_max_s
         self.answered_hist.update(other.answered_hist)
         self.abandoned_hist.update(other.abandoned_hist)
+        self.hists_loaded = self.hists_loaded and other.hists_loaded
         return self
 
     def add_visit(
@@ -108,6 +116,7 @@ class Totals:
             if wait_s is not None:
                 self.answered_wait_sum_s += wait_s
                 self.answered_hist[d.answered_bucket(wait_s)] += 1
+                self.answered_within_default += d.within_service_level(wait_s, d.SL_THRESHOLD_S)
             if ended:
                 self.handled += 1
                 self.talk_sum_s += talk_s or 0.0
@@ -117,12 +126,13 @@ class Totals:
             self.abandoned += 1
             if wait_s is not None:
                 self.abandoned_hist[d.abandoned_bucket(wait_s)] += 1
+                self.short_abandoned_default += d.is_short_abandon(wait_s, d.SHORT_ABANDON_S)
         elif outcome == "timed_out":
             self.timed_out += 1
         elif outcome == "transferred":
             self.transferred += 1
         if outcome in ("answered", "abandoned", "timed_out"):
-            self.left += 1
+            self.departed += 1
             if wait_s is not None:
                 self.wait_sum_s += wait_s
                 if self.wait_max_s is None or wait_s > self.wait_max_s:
@@ -141,16 +151,14 @@ class Totals:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Totals:
         """From a rollup row's values (histogram keys may be strings, as JSON stores them)."""
-        totals = cls()
-        for item in fields(cls):
-            if item.name in row and row[item.name] is not None:
-                value = row[item.name]
-                if item.name in HIST_FIELDS:
-                    if isinstance(value, str):  # raw SQL hands jsonb over as text
-                        value = json.loads(value)
-                    value = Counter({int(bucket): int(count) for bucket, count in value.items()})
-                setattr(totals, item.name, value)
-        return totals
+        values = {name: row[name] for name in _SCALARS if row.get(name) is not None}
+        for name in HIST_FIELDS:
+            hist = row.get(name)
+            if hist:
+                if isinstance(hist, str):  # raw SQL hands jsonb over as text
+                    hist = json.loads(hist)
+                values[name] = Counter({int(bucket): int(count) for bucket, count in hist.items()})
+        return cls(**values)
 
     def visit_values(self) -> dict[str, Any]:
         """The columns of a queue/agent rollup row."""
@@ -165,10 +173,20 @@ class Totals:
 
     # --- KPIs --------------------------------------------------------------------------------
     def short_abandoned(self, params: d.Params) -> int:
+        if params.short_abandon_s == d.SHORT_ABANDON_S:
+            return self.short_abandoned_default
+        self._need_hists()
         return d.short_abandoned(self.abandoned_hist, params.short_abandon_s)
 
     def answered_within(self, params: d.Params) -> int:
+        if params.sl_threshold_s == d.SL_THRESHOLD_S:
+            return self.answered_within_default
+        self._need_hists()
         return d.answered_within(self.answered_hist, params.sl_threshold_s)
+
+    def _need_hists(self) -> None:
+        if not self.hists_loaded:
+            raise ValueError("these totals were summed without histograms: only the default T and S apply")
 
     def kpis(self, params: d.Params | None = None) -> dict[str, Any]:
         """The KPIs of DESIGN §3 (keys in `definitions.KPI_KEYS` order); None where undefined."""
@@ -189,8 +207,8 @@ class Totals:
                 abandoned=self.abandoned, short_abandoned=short, offered=self.offered
             ),
             "asa_s": d.asa_s(answered_wait_sum_s=self.answered_wait_sum_s, answered=self.answered),
-            "avg_wait_s": d.avg_wait_s(wait_sum_s=self.wait_sum_s, left=self.left),
-            "max_wait_s": d.max_wait_s(wait_max_s=self.wait_max_s, left=self.left),
+            "avg_wait_s": d.avg_wait_s(wait_sum_s=self.wait_sum_s, departed=self.departed),
+            "max_wait_s": d.max_wait_s(wait_max_s=self.wait_max_s, departed=self.departed),
             "aht_s": d.aht_s(
                 talk_sum_s=self.talk_sum_s,
                 hold_sum_s=self.hold_sum_s,
@@ -213,3 +231,8 @@ class Totals:
     @property
     def logged_in_s(self) -> float:
         return sum(getattr(self, name) for name in STATE_FIELDS)
+
+
+_SCALARS = tuple(
+    item.name for item in fields(Totals) if item.name not in HIST_FIELDS and item.name != "hists_loaded"
+)

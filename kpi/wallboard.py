@@ -195,19 +195,14 @@ def wallboard_snapshot(*, now: datetime | None = None) -> dict[str, Any]:
     today = local_day(now)
     start, end = day_bounds(today)
     queues = _queues()
-    rows = kpi_totals(
-        start=start,
-        end=end,
-        group_by=("queue", "agent_code"),
-        presence=False,
-        annotations=False,
-        now=now,
-    )
-    by_queue: dict[str, Totals] = defaultdict(Totals)
+    live = {"start": start, "end": end, "presence": False, "annotations": False, "now": now}
+    # Queue figures from the whole-queue rows (each queue's own T needs the wait histograms);
+    # who served which queue from the agent rows, counts only.
+    by_queue = {queue: totals for (queue,), totals in kpi_totals(group_by=("queue",), **live).items()}
+    by_agent = kpi_totals(group_by=("queue", "agent_code"), hists=False, **live)
     served: dict[str, set[str]] = defaultdict(set)  # agents who answered a queue's calls today
     answered_today: Counter = Counter()
-    for (queue, agent), totals in rows.items():
-        by_queue[queue].add(totals)
+    for (queue, agent), totals in by_agent.items():
         if agent and totals.answered:
             served[queue].add(agent)
             answered_today[agent] += totals.answered
@@ -294,7 +289,7 @@ def queue_slice(snapshot: dict[str, Any], queue: str) -> dict[str, Any]:
     return {
         **snapshot,
         "scope": queue,
-        "overall": tiles[0] if tiles else None,
+        "overall": {k: v for k, v in tiles[0].items() if k != "agent_codes"} if tiles else None,
         "queues": tiles,
         "agents": [agent for agent in snapshot["agents"] if agent["code"] in codes],
         "long_waits": [call for call in snapshot["long_waits"] if call["queue"] == queue],

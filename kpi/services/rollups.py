@@ -12,7 +12,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from callcenter.bulk import bulk_insert
 from kpi import aggregate, inputs
 from kpi.definitions import FCR_WINDOW_DAYS
 from kpi.models import Grain, PresenceRollup, RollupDay, RollupInterval, VisitRollup
@@ -57,12 +58,20 @@ class RollupStats:
     presence_rows: int = 0
     days: int = 0
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per step, for operators and bench/
 
     def add(self, other: RollupStats) -> None:
         self.intervals += other.intervals
         self.visit_rows += other.visit_rows
         self.presence_rows += other.presence_rows
         self.days += other.days
+        for name, seconds in other.phases.items():
+            self.phases[name] = self.phases.get(name, 0.0) + seconds
+
+    def time(self, name: str, began: float) -> float:
+        now = time.perf_counter()
+        self.phases[name] = self.phases.get(name, 0.0) + now - began
+        return now
 
 
 def rollup_compute(
@@ -87,7 +96,9 @@ def rollup_compute(
         stats.add(_compute_intervals(cursor, chunk_end, now=now, engine=engine))
         touched_days.add(local_day(cursor))
         cursor = chunk_end
-    stats.days = _days_refresh(touched_days, now=now)
+    began_days = time.perf_counter()
+    stats.days = _days_refresh(touched_days, now=now, engine=engine)
+    stats.time("days", began_days)
     stats.seconds = time.perf_counter() - began
     return stats
 
@@ -96,6 +107,10 @@ def _lock() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+            # Compiling these one-off aggregates costs more than it saves; a day's visits aggregate
+            # in memory rather than in temporary files.
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '256MB'")
 
 
 def _compute_intervals(start: datetime, end: datetime, *, now: datetime, engine: str | None) -> RollupStats:
@@ -106,26 +121,40 @@ def _compute_intervals(start: datetime, end: datetime, *, now: datetime, engine:
         RollupInterval.objects.filter(start__gte=start, start__lt=end).values_list("start", "generation")
     )
     stats = RollupStats(intervals=len(starts))
+    sql = aggregate.engine_for(engine) == "sql"
     with transaction.atomic():
         _lock()
         stamp = timezone.now()
-        if aggregate.engine_for(engine) == "sql":
-            sql, params = aggregate.visit_rollup_sql(start=start, end=end, stamp=stamp)
+        began = time.perf_counter()
+        if sql:
+            text, params = aggregate.visit_rollup_sql(start=start, end=end, stamp=stamp)
             with connection.cursor() as cursor:
-                cursor.execute(sql, params)
+                cursor.execute(text, params)
                 stats.visit_rows = cursor.rowcount
         else:
             rows = aggregate.visit_totals(start=start, end=end, engine="python")
-            _visit_rows_upsert(Grain.INTERVAL, rows, stamp, fields=VISIT_FIELDS)
-            stats.visit_rows = len(rows)
+            stats.visit_rows = _visit_rows_write(_with_whole_queues(rows), stamp, update=VISIT_FIELDS)
+        began = stats.time("visits", began)
         annotations = aggregate.call_annotations(start=start, end=end, engine=engine)
-        _visit_rows_upsert(Grain.INTERVAL, annotations, stamp, fields=ANNOTATION_FIELDS)
-        presence = aggregate.presence_totals(start=start, end=end, now=now, engine=engine)
-        _presence_rows_upsert(Grain.INTERVAL, presence, stamp)
-        stats.presence_rows = len(presence)
-        span = {"grain": Grain.INTERVAL, "period_start__gte": start, "period_start__lt": end}
-        VisitRollup.objects.filter(**span).exclude(computed_at=stamp).delete()
-        PresenceRollup.objects.filter(**span).exclude(computed_at=stamp).delete()
+        _visit_rows_write(_with_whole_queues(annotations), stamp, update=ANNOTATION_FIELDS)
+        began = stats.time("qa_fcr", began)
+        if sql:
+            text, params = aggregate.presence_rollup_sql(start=start, end=end, now=now, stamp=stamp)
+            with connection.cursor() as cursor:
+                cursor.execute(text, params)
+                stats.presence_rows = cursor.rowcount
+        else:
+            presence = aggregate.presence_totals(start=start, end=end, now=now, engine="python")
+            stats.presence_rows = _presence_rows_write(
+                {(Grain.INTERVAL, moment, agent): totals for (moment, agent), totals in presence.items()},
+                stamp,
+            )
+        began = stats.time("presence", began)
+        span = {"period_start__gte": start, "period_start__lt": end}
+        VisitRollup.objects.filter(grain__in=[Grain.INTERVAL, Grain.QUEUE_INTERVAL], **span).exclude(
+            computed_at=stamp
+        ).delete()
+        PresenceRollup.objects.filter(grain=Grain.INTERVAL, **span).exclude(computed_at=stamp).delete()
         by_generation: dict[int, list[datetime]] = defaultdict(list)
         for moment, generation in generations.items():
             by_generation[generation].append(moment)
@@ -134,66 +163,83 @@ def _compute_intervals(start: datetime, end: datetime, *, now: datetime, engine:
             RollupInterval.objects.filter(start__in=moments).update(
                 computed_generation=generation, computed_at=stamp
             )
+        began = stats.time("bookkeeping", began)
+    stats.time("commit", began)
     return stats
 
 
-def _visit_rows_upsert(
-    grain: str, rows: dict[tuple, Totals], stamp: datetime, *, fields: list[str], period: Any = None
-) -> None:
-    objects = []
-    for key, totals in rows.items():
-        if grain == Grain.INTERVAL:
-            period_start, queue, agent = key
-        else:
-            queue, agent = key
-            period_start = period
-        values = (
-            totals.visit_values()
-            if fields is VISIT_FIELDS
-            else {name: getattr(totals, name) for name in ANNOTATION_FIELDS if name != "computed_at"}
+def _with_whole_queues(rows: dict[tuple, Totals]) -> dict[tuple, Totals]:
+    """(grain, period, queue, agent) rows: each agent row, and per queue the sum over its agents."""
+    out: dict[tuple, Totals] = {}
+    for (moment, queue, agent), totals in rows.items():
+        out[(Grain.INTERVAL, moment, queue, agent)] = totals
+        out.setdefault((Grain.QUEUE_INTERVAL, moment, queue, ""), Totals()).add(totals)
+    return out
+
+
+def _visit_rows_write(rows: dict[tuple, Totals], stamp: datetime, *, update: list[str]) -> int:
+    """Upsert rows keyed (grain, period_start, queue, agent_code); only `update` columns change on
+    rows that exist (new rows are written whole)."""
+    values = [
+        {
+            "grain": grain,
+            "period_start": moment,
+            "queue": queue,
+            "agent_code": agent,
+            **totals.visit_values(),
+            "computed_at": stamp,
+        }
+        for (grain, moment, queue, agent), totals in rows.items()
+    ]
+    for offset in range(0, len(values), 5000):
+        bulk_insert(
+            VisitRollup,
+            values[offset : offset + 5000],
+            conflict=["grain", "period_start", "queue", "agent_code"],
+            update=update,
         )
-        objects.append(
-            VisitRollup(
-                grain=grain,
-                period_start=period_start,
-                queue=queue,
-                agent_code=agent,
-                computed_at=stamp,
-                **{name: value for name, value in values.items() if name in fields},
-            )
+    return len(values)
+
+
+def _presence_rows_write(rows: dict[tuple, Totals], stamp: datetime) -> int:
+    values = [
+        {
+            "grain": grain,
+            "period_start": moment,
+            "agent_code": agent,
+            **totals.state_values(),
+            "computed_at": stamp,
+        }
+        for (grain, moment, agent), totals in rows.items()
+    ]
+    for offset in range(0, len(values), 5000):
+        bulk_insert(
+            PresenceRollup,
+            values[offset : offset + 5000],
+            conflict=["grain", "period_start", "agent_code"],
+            update=PRESENCE_FIELDS,
         )
-    VisitRollup.objects.bulk_create(
-        objects,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["grain", "period_start", "queue", "agent_code"],
-        update_fields=fields,
+    return len(values)
+
+
+def _days_sum_python(start: datetime, end: datetime, stamp: datetime) -> None:
+    span = [(start, end)]
+    agents = aggregate.rollup_rows_sum(
+        model=VisitRollup, grain=Grain.INTERVAL, ranges=span, group_by=("queue", "agent_code")
     )
-
-
-def _presence_rows_upsert(grain: str, rows: dict[tuple, Totals], stamp: datetime, period: Any = None) -> None:
-    objects = []
-    for key, totals in rows.items():
-        period_start, agent = key if grain == Grain.INTERVAL else (period, key[0])
-        objects.append(
-            PresenceRollup(
-                grain=grain,
-                period_start=period_start,
-                agent_code=agent,
-                computed_at=stamp,
-                **totals.state_values(),
-            )
-        )
-    PresenceRollup.objects.bulk_create(
-        objects,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["grain", "period_start", "agent_code"],
-        update_fields=PRESENCE_FIELDS,
+    queues = aggregate.rollup_rows_sum(
+        model=VisitRollup, grain=Grain.QUEUE_INTERVAL, ranges=span, group_by=("queue",)
     )
+    presence = aggregate.rollup_rows_sum(
+        model=PresenceRollup, grain=Grain.INTERVAL, ranges=span, group_by=("agent_code",)
+    )
+    rows = {(Grain.DAY, start, queue, agent): t for (queue, agent), t in agents.items()}
+    rows |= {(Grain.QUEUE_DAY, start, queue, ""): t for (queue,), t in queues.items()}
+    _visit_rows_write(rows, stamp, update=VISIT_FIELDS)
+    _presence_rows_write({(Grain.DAY, start, agent): t for (agent,), t in presence.items()}, stamp)
 
 
-def _days_refresh(days: Iterable[date], *, now: datetime) -> int:
+def _days_refresh(days: Iterable[date], *, now: datetime, engine: str | None = None) -> int:
     """Sum the interval rows of each ended day whose intervals are all computed into day rows."""
     done = 0
     for day in sorted(days):
@@ -209,17 +255,26 @@ def _days_refresh(days: Iterable[date], *, now: datetime) -> int:
         with transaction.atomic():
             _lock()
             stamp = timezone.now()
-            span = [(start, end)]
-            visits = aggregate.rollup_rows_sum(
-                model=VisitRollup, grain=Grain.INTERVAL, ranges=span, group_by=("queue", "agent_code")
-            )
-            presence = aggregate.rollup_rows_sum(
-                model=PresenceRollup, grain=Grain.INTERVAL, ranges=[(start, end)], group_by=("agent_code",)
-            )
-            _visit_rows_upsert(Grain.DAY, visits, stamp, fields=VISIT_FIELDS, period=start)
-            _presence_rows_upsert(Grain.DAY, presence, stamp, period=start)
-            for model in (VisitRollup, PresenceRollup):
-                model.objects.filter(grain=Grain.DAY, period_start=start).exclude(computed_at=stamp).delete()
+            if aggregate.engine_for(engine) == "sql":
+                with connection.cursor() as cursor:
+                    for source, target in (
+                        (Grain.INTERVAL, Grain.DAY),
+                        (Grain.QUEUE_INTERVAL, Grain.QUEUE_DAY),
+                    ):
+                        cursor.execute(
+                            *aggregate.day_rollup_sql(
+                                source_grain=source, target_grain=target, start=start, end=end, stamp=stamp
+                            )
+                        )
+                    cursor.execute(*aggregate.presence_day_sql(start=start, end=end, stamp=stamp))
+            else:
+                _days_sum_python(start, end, stamp)
+            VisitRollup.objects.filter(grain__in=[Grain.DAY, Grain.QUEUE_DAY], period_start=start).exclude(
+                computed_at=stamp
+            ).delete()
+            PresenceRollup.objects.filter(grain=Grain.DAY, period_start=start).exclude(
+                computed_at=stamp
+            ).delete()
             RollupDay.objects.update_or_create(day=day, defaults={"computed_at": stamp})
         done += 1
     return done
@@ -344,24 +399,36 @@ def rollup_fcr_recheck(*, now: datetime) -> int:
     return rollup_mark_stale(starts=_visit_intervals(visits, interval_floor(now)))
 
 
-def rollup_status(*, start: datetime, end: datetime) -> tuple[set[datetime], set[date]]:
-    """Current intervals in [start, end) and the days within it whose day rows can stand in for
-    their intervals (the day is rolled up and every one of its intervals is current)."""
-    current = {
-        moment
-        for moment, generation, computed in RollupInterval.objects.filter(
+@dataclass(frozen=True)
+class RollupState:
+    current: frozenset[datetime]  # intervals whose rows are current
+    clean_days: frozenset[date]  # days whose day rows can stand in for their intervals
+    version: tuple  # changes whenever a rollup run rewrites any of these rows
+
+
+def rollup_status(*, start: datetime, end: datetime) -> RollupState:
+    """Which intervals in [start, end) have current rows, and which whole days within it have day
+    rows that can stand in for their intervals (rolled up, every interval current)."""
+    rows = list(
+        RollupInterval.objects.filter(
             start__gte=start, start__lt=end, computed_generation__isnull=False
-        ).values_list("start", "generation", "computed_generation")
-        if generation == computed
-    }
-    rolled_days = set(
+        ).values_list("start", "generation", "computed_generation", "computed_at")
+    )
+    current = frozenset(moment for moment, generation, computed, _at in rows if generation == computed)
+    rolled = list(
         RollupDay.objects.filter(day__gte=local_day(start), day__lte=local_day(end - INTERVAL)).values_list(
-            "day", flat=True
+            "day", "computed_at"
         )
     )
     clean_days = set()
-    for day in rolled_days:
+    for day, _at in rolled:
         day_start, day_end = day_bounds(day)
         if day_start >= start and day_end <= end and all(m in current for m in intervals(day_start, day_end)):
             clean_days.add(day)
-    return current, clean_days
+    version = (
+        max((at for *_rest, at in rows), default=None),
+        max((at for _day, at in rolled), default=None),
+        len(rows),
+        len(rolled),
+    )
+    return RollupState(current, frozenset(clean_days), version)

@@ -23,7 +23,7 @@ def test_zero_denominators_give_none_not_zero():
     assert d.occupancy(handle_s=0, idle_s=0) is None
     assert d.adherence(in_adherence_s=0, scheduled_s=0) is None
     assert d.qa_score(score_sum=0, evaluations=0) is None
-    assert d.max_wait_s(wait_max_s=None, left=0) is None
+    assert d.max_wait_s(wait_max_s=None, departed=0) is None
 
 
 def test_abandon_rate_leaves_short_abandons_out_of_both_sides():

@@ -265,3 +265,16 @@ def test_fcr_counts_a_repeat_on_the_same_ticket_within_seven_days(db):
     assert flags == {"f1": (1, 0), "f2": (0, 0), "f3": (1, 1), "f4": (1, 1)}
     (row,) = kpi_report(ReportQuery(first_day=T0.date(), last_day=T0.date()), now=NOW)
     assert row.kpis["fcr"] == pytest.approx(100 * 2 / 3)
+
+
+def test_whole_queue_rows_are_the_sums_of_their_agents_rows(random_data):
+    rollup_compute(start=START, end=END, now=NOW)
+    for grain, whole in (("interval", "q_interval"), ("day", "q_day")):
+        by_agent = aggregate.rollup_rows_sum(
+            model=VisitRollup, grain=grain, ranges=[(START, END)], group_by=("queue", "day")
+        )
+        by_queue = aggregate.rollup_rows_sum(
+            model=VisitRollup, grain=whole, ranges=[(START, END)], group_by=("queue", "day")
+        )
+        assert by_agent.keys() == by_queue.keys()
+        _close(_values(by_queue), _values(by_agent))
