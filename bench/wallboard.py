@@ -105,7 +105,13 @@ async def client(
     import websockets
 
     async with websockets.connect(
-        url, additional_headers={"Cookie": cookie, "Origin": f"http://{host}"}, max_size=None, open_timeout=60
+        url,
+        additional_headers={"Cookie": cookie, "Origin": f"http://{host}"},
+        max_size=None,
+        open_timeout=60,
+        # Without per-message deflate: compressing every frame per socket costs both processes
+        # on this one box more than the network it saves on a LAN wallboard.
+        compression=None,
     ) as socket:
         await socket.recv()  # the snapshot on connect
         ready.set()
