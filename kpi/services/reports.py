@@ -56,13 +56,11 @@ def daily_report_message(*, day: date, recipients: list[str]) -> EmailMultiAlter
         {"name": _("All queues"), "values": [kpi_text(kpi.key, total.kpis[kpi.key]) for kpi in shown]}
     )
     html = render_to_string("kpi/email/daily_report.html", {"day": day, "kpis": shown, "rows": rows})
-    text = "\n".join(
-        [
-            subject,
-            "",
-            rows_table([*by_queue, total], "queue") if by_queue else rows_table([total], "total"),
-        ]
-    )
+    parts = [subject, ""]
+    if by_queue:
+        parts += [rows_table(by_queue, "queue"), ""]
+    parts += [str(_("All queues")), rows_table([total], "total")]
+    text = "\n".join(parts)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, recipients)
     message.attach_alternative(html, "text/html")
     return message
