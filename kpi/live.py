@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from callcenter.formatting import format_duration
 from callcenter.realtime import group_push, group_push_text, supervisor_alerts_group, wallboard_group
-from kpi.wallboard import queue_slice, wallboard_snapshot
+from kpi.wallboard import queue_slice, wallboard_long_waits, wallboard_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,10 @@ REFRESH_S = 5.0
 IDLE_STOP_S = 30.0  # the thread ends after this long with nothing to do; the next note restarts it
 SNAPSHOT_KEY = "kpi:wallboard:snapshot"
 SNAPSHOT_TTL_S = 10
+# Set while any process has a wallboard open; a process that only ingests computes snapshots just
+# then (otherwise it checks for long waits only, every REFRESH_S).
+WATCHED_KEY = "kpi:wallboard:watched"
+WATCHED_TTL_S = 3 * REFRESH_S
 ALERT_TTL_S = 6 * 3600
 
 
@@ -58,8 +62,10 @@ class WallboardPublisher:
         self._pending = False
         self._last_event_at: str | None = None
         self._viewers = 0
+        self._announce = False
         self._seq = 0
         self._last_push = 0.0
+        self._last_check = 0.0
         self.origin = f"{os.getpid()}-{id(self):x}"
 
     # --- inputs ------------------------------------------------------------------------------
@@ -76,7 +82,9 @@ class WallboardPublisher:
     def viewer_joined(self) -> None:
         with self._lock:
             self._viewers += 1
+            self._announce = True
             self._ensure_thread()
+        self._wake.set()
 
     def viewer_left(self) -> None:
         with self._lock:
@@ -91,8 +99,26 @@ class WallboardPublisher:
         """Compute and push one snapshot if something is pending (or `force`); returns it."""
         with self._lock:
             refresh = self._viewers > 0 and time.monotonic() - self._last_push >= self.refresh_s
+            announce, self._announce = self._announce, False
             if not (self._pending or force or refresh):
+                if announce:
+                    cache.set(WATCHED_KEY, 1, WATCHED_TTL_S)
                 return None
+        if self._viewers:
+            cache.set(WATCHED_KEY, 1, WATCHED_TTL_S)
+        elif not force and not cache.get(WATCHED_KEY):
+            # Nobody watches a board anywhere: no snapshot, but long waits still alert supervisors.
+            with self._lock:
+                self._pending = False
+                due = time.monotonic() - self._last_check >= self.refresh_s
+                if due:
+                    self._last_check = time.monotonic()
+            if due:
+                long_wait_alerts_raise(
+                    {"long_waits": wallboard_long_waits(), "at": timezone.now().isoformat()}
+                )
+            return None
+        with self._lock:
             self._pending = False
             last_event_at = self._last_event_at
             self._last_push = time.monotonic()

@@ -185,6 +185,34 @@ def _tile(
     return tile
 
 
+def _long_waits(queue: _Queue, waiting: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    alert_after = queue.limits.long_wait_alert_s
+    found = []
+    for call in waiting:
+        wait = (now - call["queued_at"]).total_seconds()
+        if alert_after and wait >= alert_after:
+            found.append(
+                {
+                    "queue": queue.name,
+                    "queue_name": queue.display,
+                    "call_id": call["call_id"],
+                    "source_id": call["source_id"],
+                    "seq": call["seq"],
+                    "caller": call["caller"],
+                    "queued_at": call["queued_at"].isoformat(),
+                    "wait_s": wait,
+                }
+            )
+    return found
+
+
+def wallboard_long_waits(*, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Only the callers waiting past their queue's alert time (two queries): for when no board is open."""
+    now = now or timezone.now()
+    waiting = _waiting(now)
+    return [call for queue in _queues() for call in _long_waits(queue, waiting.get(queue.name, []), now)]
+
+
 def wallboard_snapshot(*, now: datetime | None = None) -> dict[str, Any]:
     """The whole floor now: a tile per queue, the overall tile, the agent grid, the long waits.
 
@@ -236,22 +264,7 @@ def wallboard_snapshot(*, now: datetime | None = None) -> dict[str, Any]:
         )
         tile["agent_codes"] = [a["code"] for a in members]
         tiles.append(tile)
-        alert_after = queue.limits.long_wait_alert_s
-        for call in queue_waiting:
-            wait = (now - call["queued_at"]).total_seconds()
-            if alert_after and wait >= alert_after:
-                long_waits.append(
-                    {
-                        "queue": queue.name,
-                        "queue_name": queue.display,
-                        "call_id": call["call_id"],
-                        "source_id": call["source_id"],
-                        "seq": call["seq"],
-                        "caller": call["caller"],
-                        "queued_at": call["queued_at"].isoformat(),
-                        "wait_s": wait,
-                    }
-                )
+        long_waits += _long_waits(queue, queue_waiting, now)
     overall_today = _today(overall, d.SL_THRESHOLD_S)
     # Each queue's calls count against its own threshold; the floor's SL adds them up.
     overall_today["service_level"] = d.service_level(

@@ -228,3 +228,30 @@ def test_an_empty_floor_gives_an_empty_but_whole_snapshot(db):
     assert snapshot["queues"] == []
     assert snapshot["overall"]["today"]["offered"] == 0
     assert snapshot["overall"]["today"]["service_level"] is None
+
+
+def test_nobody_watching_means_no_snapshot_but_long_waits_still_alert(db):
+    from kpi.live import WATCHED_KEY, WallboardPublisher
+
+    source = FeedSourceFactory(name="pbx1")
+    now = timezone.now()
+    QueueThresholdsFactory(queue=Queue.objects.get_or_create(name="sales")[0], long_wait_alert_s=60)
+    call_id = f"nw-{now.timestamp()}"
+    _live_call(source, call_id, queued_ago=90, now=now)
+    cache.delete(WATCHED_KEY)
+    publisher = WallboardPublisher()
+    publisher._pending = True  # what an ingest note sets (without starting the thread)
+    assert publisher.tick() is None
+    assert cache.get(f"kpi:long-wait:{source.id}:{call_id}:1") is not None  # the alert went out
+
+
+def test_a_floor_watched_from_another_process_gets_snapshots(db):
+    from kpi.live import WATCHED_KEY, WallboardPublisher
+
+    cache.set(WATCHED_KEY, 1, 30)
+    publisher = WallboardPublisher()
+    publisher._pending = True
+    snapshot = publisher.tick()
+    cache.delete(WATCHED_KEY)
+    assert snapshot is not None
+    assert (snapshot["type"], snapshot["seq"]) == ("wallboard.snapshot", 1)
