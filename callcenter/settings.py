@@ -162,6 +162,7 @@ CELERY_BEAT_SCHEDULE = {
     "kpi-rollup-stale": {"task": "kpi.tasks.rollup_stale", "schedule": 60.0},
     "kpi-rollup-days": {"task": "kpi.tasks.rollup_days", "schedule": crontab(minute=5)},
     "kpi-daily-report": {"task": "kpi.tasks.daily_report", "schedule": crontab(minute=20)},
+    "kpi-long-waits": {"task": "kpi.tasks.long_waits", "schedule": 30.0},
 }
 # When there is no Redis, the launcher asks the server process to tick the beat schedule itself.
 EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", False)

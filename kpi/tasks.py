@@ -8,8 +8,10 @@ from typing import Any
 from celery import shared_task
 from django.utils import timezone
 
+from kpi.live import long_wait_alerts_raise
 from kpi.services.reports import daily_report_send_due
 from kpi.services.rollups import rollup_days_due, rollup_due
+from kpi.wallboard import wallboard_long_waits
 
 
 @shared_task(name="kpi.tasks.rollup_intervals")
@@ -28,6 +30,13 @@ def rollup_stale_task() -> dict[str, Any]:
 def rollup_days_task() -> dict[str, Any]:
     """Hourly: once a local day is over, its day rows (and any interval not yet computed)."""
     return asdict(rollup_days_due(now=timezone.now()))
+
+
+@shared_task(name="kpi.tasks.long_waits")
+def long_waits_task() -> int:
+    """Every 30 s: alert supervisors about callers waiting past their queue's alert time, even when
+    no event arrives and no board is open (each call alerts once)."""
+    return long_wait_alerts_raise({"long_waits": wallboard_long_waits(), "at": timezone.now().isoformat()})
 
 
 @shared_task(name="kpi.tasks.daily_report")

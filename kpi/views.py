@@ -3,6 +3,7 @@ the daily e-mail subscription; and the agent's own numbers on the desktop."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib import messages
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.models import AgentState
+from callcenter.formatting import format_datetime
 from callcenter.permissions import page_permission_required
 from kpi import inputs
 from kpi.charts import line_chart
@@ -85,15 +87,16 @@ def _wallboard_labels() -> dict[str, Any]:
     }
 
 
-def _label(row: ReportRow, by: str) -> str:
+def _label(row: ReportRow, by: str, calendar: str) -> str:
+    """A period as people read it: in the center's zone and the user's calendar."""
     value = row.key[by]
     if by == "interval":
-        return value[5:16].replace("T", " ")  # MM-DD HH:MM in the center's zone
-    return value
+        return format_datetime(datetime.fromisoformat(value), calendar=calendar)
+    return format_datetime(date.fromisoformat(value), calendar=calendar)
 
 
-def _charts(rows: list[ReportRow], by: str) -> list[Any]:
-    labels = [_label(row, by) for row in rows]
+def _charts(rows: list[ReportRow], by: str, calendar: str) -> list[Any]:
+    labels = [_label(row, by, calendar) for row in rows]
 
     def values(key: str) -> list[float | None]:
         return [row.kpis[key] for row in rows]
@@ -178,6 +181,7 @@ def reports(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "kpis": KPIS, "subscribed": _subscribed(request)}
     if form.is_valid():
         query = form.query()
+        calendar = request.session.get("preference", {}).get("calendar", "gregorian")
         rows = kpi_report(query)
         (total,) = kpi_report(form.query(by="total"))
         by_agent = kpi_report(form.query(by="agent"))
@@ -185,7 +189,7 @@ def reports(request: HttpRequest) -> HttpResponse:
         queue_names = {q.name: str(q) for q in Queue.objects.all()}
         context.update(
             by=query.by,
-            periods=_table(rows, lambda row: _label(row, query.by)),
+            periods=_table(rows, lambda row: _label(row, query.by, calendar)),
             total=_cells(total),
             summary=[
                 (kpi, text) for kpi, text in zip(KPIS, _cells(total), strict=True) if kpi.key in SUMMARY
@@ -195,7 +199,7 @@ def reports(request: HttpRequest) -> HttpResponse:
                 lambda row: queue_names.get(row.key["queue"], row.key["queue"]),
             ),
             by_agent=_table(by_agent, lambda row: names.get(row.key["agent"], row.key["agent"])),
-            charts=_charts(rows, query.by),
+            charts=_charts(rows, query.by, calendar),
             export_query=request.GET.urlencode(),
         )
     return render(request, "kpi/reports.html", context, status=200 if form.is_valid() else 400)

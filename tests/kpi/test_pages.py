@@ -323,3 +323,12 @@ def test_amber_above_red_is_refused(client, admin, tricky):
     assert response.status_code == 200
     assert "Amber must start at or below green." in response.content.decode()
     assert not QueueThresholds.objects.exists()
+
+
+def test_report_periods_follow_the_users_calendar(client, supervisor, tricky):
+    client.force_login(supervisor)
+    session = client.session
+    session["preference"] = {"language": "en", "calendar": "jalali"}
+    session.save()
+    html = client.get(f"/reports/?first_day={DAY}&last_day={DAY}&group=day").content.decode()
+    assert "1405/09/02" in html  # 2026-11-23

@@ -174,3 +174,33 @@ def test_a_new_contact_reopens_the_fcr_of_the_week_before(db):
     assert rollup_fcr_recheck(now=T0 + timedelta(days=3, hours=1)) == 1
     stale = RollupInterval.objects.exclude(computed_generation=F("generation"))
     assert list(stale.values_list("start", flat=True)) == [T0]
+
+
+def test_the_long_wait_task_alerts_without_any_board_open(db):
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from kpi.tasks import long_waits_task
+    from telephony.models import Queue
+    from tests.kpi.factories import QueueThresholdsFactory
+
+    source = FeedSourceFactory(name="pbx1")
+    QueueThresholdsFactory(queue=Queue.objects.get_or_create(name="sales")[0], long_wait_alert_s=30)
+    call_id = f"lw-task-{timezone.now().timestamp()}"
+    queued = (timezone.now() - timedelta(seconds=45)).isoformat()
+    call_events_ingest(
+        source=source,
+        raw_events=[
+            {
+                "source": "pbx1",
+                "event_id": call_id,
+                "ts": queued,
+                "type": "call.queued",
+                "call_id": call_id,
+                "queue": "sales",
+            }
+        ],
+    )
+    assert long_waits_task.apply().get() == 1
+    assert long_waits_task.apply().get() == 0  # once per call
+    cache.delete(f"kpi:long-wait:{source.id}:{call_id}:1")
