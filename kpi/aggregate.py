@@ -419,12 +419,19 @@ WITH s AS (
     FROM __segment__
     WHERE agent_code = ANY(%(codes)s) AND state = ANY(%(states)s)
       AND (ended_at IS NULL OR ended_at > %(start)s) AND started_at < %(end)s
+), cut AS (
+    SELECT s.*, date_bin('15 minutes', s.a, %(epoch)s) AS first_p,
+           date_bin('15 minutes', s.b - interval '1 microsecond', %(epoch)s) AS last_p
+    FROM s WHERE s.b > s.a
 ), pieces AS (
-    SELECT s.agent_code, s.state, g AS p,
-           extract(epoch FROM least(s.b, g + interval '15 minutes') - greatest(s.a, g))::float8 AS secs
-    FROM s CROSS JOIN LATERAL generate_series(
-        date_bin('15 minutes', s.a, %(epoch)s), s.b - interval '1 microsecond', interval '15 minutes') AS g
-    WHERE s.b > s.a
+    -- Most segments lie inside one interval: no series to generate for them.
+    SELECT agent_code, state, first_p AS p, extract(epoch FROM b - a)::float8 AS secs
+    FROM cut WHERE first_p = last_p
+    UNION ALL
+    SELECT cut.agent_code, cut.state, g AS p,
+           extract(epoch FROM least(cut.b, g + interval '15 minutes') - greatest(cut.a, g))::float8 AS secs
+    FROM cut CROSS JOIN LATERAL generate_series(cut.first_p, cut.last_p, interval '15 minutes') AS g
+    WHERE cut.first_p < cut.last_p
 )
 SELECT p, agent_code, __states__ FROM pieces GROUP BY 1, 2
 """
