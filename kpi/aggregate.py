@@ -543,18 +543,20 @@ def day_rollup_sql(
         for name in (*sums, "wait_max_s", "answered_hist", "abandoned_hist", "computed_at")
     )
     picked = ", ".join(f"agg.{q(name)}" for name in sums)
+    # The source rows are read once per part rather than materialised whole: they are wide.
+    source = "__rollup__ WHERE grain = %(source)s AND period_start >= %(start)s AND period_start < %(end)s"
     hist = """
     {name} AS (
         SELECT queue, agent_code, jsonb_object_agg(k, n) AS h FROM (
             SELECT r.queue, r.agent_code, e.key AS k, sum(e.value::int) AS n
-            FROM r CROSS JOIN LATERAL jsonb_each_text(r.{field}) AS e GROUP BY 1, 2, 3
+            FROM (SELECT queue, agent_code, {field} FROM __SOURCE__ AND {field} <> '{{}}'::jsonb) AS r
+            CROSS JOIN LATERAL jsonb_each_text(r.{field}) AS e GROUP BY 1, 2, 3
         ) x GROUP BY 1, 2
-    )"""
+    )""".replace("__SOURCE__", source)
     text = f"""
-WITH r AS (
-    SELECT * FROM __rollup__ WHERE grain = %(source)s AND period_start >= %(start)s AND period_start < %(end)s
+WITH agg AS (
+    SELECT queue, agent_code, {aggregates}, max(wait_max_s) AS wait_max_s FROM {source} GROUP BY 1, 2
 ),
-agg AS (SELECT queue, agent_code, {aggregates}, max(wait_max_s) AS wait_max_s FROM r GROUP BY 1, 2),
 {hist.format(name="ah", field="answered_hist")},
 {hist.format(name="bh", field="abandoned_hist")}
 INSERT INTO __rollup__ (grain, period_start, queue, agent_code, {columns}, computed_at)
