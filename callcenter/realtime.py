@@ -27,14 +27,17 @@ def group_push(group: str, payload: dict[str, Any]) -> None:
     async_to_sync(group_push_async)(group, payload)
 
 
-async def group_push_text_async(group: str, text: str) -> None:
-    await get_channel_layer().group_send(group, {"type": "push_text", "text": text})
+async def group_push_texts_async(messages: list[tuple[str, str]]) -> None:
+    layer = get_channel_layer()
+    for group, text in messages:
+        await layer.group_send(group, {"type": "push_text", "text": text})
 
 
-def group_push_text(group: str, text: str) -> None:
-    """Send JSON already encoded once to every socket in `group` (consumers with a `push_text`
-    handler): a large broadcast costs one encoding, not one per socket."""
-    async_to_sync(group_push_text_async)(group, text)
+def group_push_texts(messages: list[tuple[str, str]]) -> None:
+    """Send JSON already encoded once, (group, text) pairs, to every socket of each group
+    (consumers with a `push_text` handler): a large broadcast costs one encoding, not one per
+    socket, and one trip into the event loop for all the groups."""
+    async_to_sync(group_push_texts_async)(messages)
 
 
 def wallboard_group(queue: str | None = None) -> str:

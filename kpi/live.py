@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 import time
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.formatting import format_duration
-from callcenter.realtime import group_push, group_push_text, supervisor_alerts_group, wallboard_group
+from callcenter.realtime import group_push, group_push_texts, supervisor_alerts_group, wallboard_group
 from kpi.wallboard import queue_slice, wallboard_long_waits, wallboard_snapshot
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class WallboardPublisher:
         self._pending = False
         self._last_event_at: str | None = None
         self._viewers = 0
+        self._queue_viewers: Counter = Counter()  # sockets of one queue's board, per queue
         self._announce = False
         self._seq = 0
         self._last_push = 0.0
@@ -79,16 +81,20 @@ class WallboardPublisher:
             self._ensure_thread()
         self._wake.set()
 
-    def viewer_joined(self) -> None:
+    def viewer_joined(self, queue: str | None = None) -> None:
         with self._lock:
             self._viewers += 1
+            if queue:
+                self._queue_viewers[queue] += 1
             self._announce = True
             self._ensure_thread()
         self._wake.set()
 
-    def viewer_left(self) -> None:
+    def viewer_left(self, queue: str | None = None) -> None:
         with self._lock:
             self._viewers = max(0, self._viewers - 1)
+            if queue and self._queue_viewers[queue] > 0:
+                self._queue_viewers[queue] -= 1
 
     @property
     def viewers(self) -> int:
@@ -100,12 +106,13 @@ class WallboardPublisher:
         with self._lock:
             refresh = self._viewers > 0 and time.monotonic() - self._last_push >= self.refresh_s
             announce, self._announce = self._announce, False
+            local_queues = [queue for queue, n in self._queue_viewers.items() if n > 0]
             if not (self._pending or force or refresh):
                 if announce:
-                    cache.set(WATCHED_KEY, 1, WATCHED_TTL_S)
+                    self._announce_watched(local_queues)
                 return None
         if self._viewers:
-            cache.set(WATCHED_KEY, 1, WATCHED_TTL_S)
+            self._announce_watched(local_queues)
         elif not force and not cache.get(WATCHED_KEY):
             # Nobody watches a board anywhere: no snapshot, but long waits still alert supervisors.
             with self._lock:
@@ -132,6 +139,9 @@ class WallboardPublisher:
                 self._pending = True
             return None
         return snapshot
+
+    def _announce_watched(self, queues: list[str]) -> None:
+        cache.set_many({WATCHED_KEY: 1, **{_queue_watched_key(queue): 1 for queue in queues}}, WATCHED_TTL_S)
 
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -172,11 +182,21 @@ def snapshot_publish(*, seq: int = 0, origin: str = "", last_event_at: str | Non
     snapshot = wallboard_snapshot(now=timezone.now())
     snapshot.update(seq=seq, origin=origin, last_event_at=last_event_at)
     cache.set(SNAPSHOT_KEY, snapshot, SNAPSHOT_TTL_S)
-    group_push_text(wallboard_group(None), _encoded(snapshot))
-    for tile in snapshot["queues"]:
-        group_push_text(wallboard_group(tile["queue"]), _encoded(queue_slice(snapshot, tile["queue"])))
+    # A queue's slice goes out only while some process has that queue's board open.
+    keys = {_queue_watched_key(tile["queue"]): tile["queue"] for tile in snapshot["queues"]}
+    watched = [keys[key] for key in cache.get_many(list(keys))]
+    group_push_texts(
+        [
+            (wallboard_group(None), _encoded(snapshot)),
+            *((wallboard_group(queue), _encoded(queue_slice(snapshot, queue))) for queue in watched),
+        ]
+    )
     long_wait_alerts_raise(snapshot)
     return snapshot
+
+
+def _queue_watched_key(queue: str) -> str:
+    return f"{WATCHED_KEY}:queue:{queue}"
 
 
 def snapshot_public(snapshot: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ something changes.
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from kpi import definitions as d
 from kpi import inputs
 from kpi.models import QueueThresholds
 from kpi.periods import day_bounds, local_day
-from kpi.selectors import kpi_totals
+from kpi.selectors import kpi_totals_many
 from kpi.services.settings import thresholds_default
 from kpi.totals import Totals
 from telephony.models import Queue, QueueVisit
@@ -89,27 +90,46 @@ def _agents(now: datetime) -> list[dict[str, Any]]:
     codes = inputs.recent_agent_codes(since=now - STALE_PRESENCE)
     if not codes:
         return []
-    segments: dict[str, PresenceSegment] = {}
+    segments: dict[str, tuple] = {}
     # The segment covering now (a feed stamped ahead of this clock may have started later ones).
     covering = PresenceSegment.objects.filter(
         Q(ended_at__isnull=True) | Q(ended_at__gt=now), agent_code__in=codes, started_at__lte=now
     )
-    for segment in covering.order_by("started_at", "id"):
-        segments[segment.agent_code] = segment  # the latest one wins
-    live = {code: s for code, s in segments.items() if s.state != AgentState.LOGGED_OUT}
-    names = inputs.agent_names(live)
+    for row in covering.order_by("started_at", "id").values_list(
+        "agent_code", "state", "reason", "started_at", "queue", "call_id"
+    ):
+        segments[row[0]] = row  # the latest one wins
+    live = {code: row for code, row in segments.items() if row[1] != AgentState.LOGGED_OUT}
+    names = _names(set(live))
     return [
         {
             "code": code,
             "name": names.get(code, code),
-            "state": segment.state,
-            "reason": segment.reason or ("break" if segment.state == AgentState.BREAK else ""),
-            "since": segment.started_at,
-            "queue": segment.queue,
-            "call_id": segment.call_id,
+            "state": state,
+            "reason": reason or ("break" if state == AgentState.BREAK else ""),
+            "since": started_at,
+            "queue": queue,
+            "call_id": call_id,
         }
-        for code, segment in live.items()
+        for code, (_code, state, reason, started_at, queue, call_id) in live.items()
     ]
+
+
+_NAMES: dict[str, str] = {}
+_NAMES_AT = [0.0]
+NAMES_TTL_S = 60.0
+
+
+def _names(codes: set[str]) -> dict[str, str]:
+    """Display names, remembered for a minute: they change rarely, snapshots come twice a second."""
+    if time.monotonic() - _NAMES_AT[0] > NAMES_TTL_S:
+        _NAMES.clear()
+        _NAMES_AT[0] = time.monotonic()
+    missing = codes - _NAMES.keys()
+    if missing:
+        found = inputs.agent_names(missing)
+        _NAMES.update({code: found.get(code, code) for code in missing})
+    return {code: _NAMES[code] for code in codes}
 
 
 def _agent_counts(agents: list[dict[str, Any]]) -> tuple[dict[str, int], list[dict[str, Any]]]:
@@ -223,11 +243,18 @@ def wallboard_snapshot(*, now: datetime | None = None) -> dict[str, Any]:
     today = local_day(now)
     start, end = day_bounds(today)
     queues = _queues()
-    live = {"start": start, "end": end, "presence": False, "annotations": False, "now": now}
     # Queue figures from the whole-queue rows (each queue's own T needs the wait histograms);
-    # who served which queue from the agent rows, counts only.
-    by_queue = {queue: totals for (queue,), totals in kpi_totals(group_by=("queue",), **live).items()}
-    by_agent = kpi_totals(group_by=("queue", "agent_code"), hists=False, **live)
+    # who served which queue from the agent rows, counts only; today's open interval read once.
+    figures = kpi_totals_many(
+        start=start,
+        end=end,
+        groupings={"queue": (("queue",), True), "agent": (("queue", "agent_code"), False)},
+        presence=False,
+        annotations=False,
+        now=now,
+    )
+    by_queue = {queue: totals for (queue,), totals in figures["queue"].items()}
+    by_agent = figures["agent"]
     served: dict[str, set[str]] = defaultdict(set)  # agents who answered a queue's calls today
     answered_today: Counter = Counter()
     for (queue, agent), totals in by_agent.items():
