@@ -78,6 +78,9 @@ def _batch(run: str, n: int, source: str, driver: int) -> tuple[list[dict], floa
     return events, now
 
 
+POSTS: list[float] = []  # seconds each ingest POST took (event stamped → batch committed)
+
+
 def drive(base: str, secret: str, seconds: float, rate: int, sent: list[float], source: str, k: int) -> None:
     url = urlparse(base)
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
@@ -91,6 +94,7 @@ def drive(base: str, secret: str, seconds: float, rate: int, sent: list[float], 
         connection.request("POST", "/api/telephony/events", body=json.dumps(events), headers=headers)
         response = connection.getresponse()
         body = response.read()
+        POSTS.append(time.time() - stamp)
         if response.status != 200:
             raise SystemExit(f"ingest answered {response.status}: {body[:200]!r}")
         sent.append(stamp)
