@@ -239,6 +239,13 @@ def main() -> None:
         print(
             f"  mean {statistics.mean(latencies) * 1000:.0f} ms over {len(latencies):,} client × batch pairs"
         )
+    if POSTS:
+        posts = sorted(POSTS)
+        print(
+            f"  of which the ingest itself (stamp → commit): p50 {posts[len(posts) // 2] * 1000:.0f} ms, "
+            f"p95 {posts[int(len(posts) * 0.95)] * 1000:.0f} ms; "
+            f"{len(POSTS) * 50 / args.seconds:.0f} events/s offered"
+        )
 
 
 if __name__ == "__main__":
