@@ -167,6 +167,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--rate", type=int, default=500, help="events per second")
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn worker processes (sockets spread over them)"
+    )
     args = parser.parse_args()
     import os
 
@@ -185,7 +188,7 @@ def main() -> None:
     # As beat keeps it on a live system: the day's closed intervals are rolled up.
     rollup_due()
     cookie = _session_cookie("bench-supervisor")
-    server, base = start_server(workers=1)
+    server, base = start_server(workers=args.workers)
     host = urlparse(base).netloc
     sent: list[float] = []
     try:
