@@ -27,6 +27,19 @@ def group_push(group: str, payload: dict[str, Any]) -> None:
     async_to_sync(group_push_async)(group, payload)
 
 
+async def group_push_texts_async(messages: list[tuple[str, str]]) -> None:
+    layer = get_channel_layer()
+    for group, text in messages:
+        await layer.group_send(group, {"type": "push_text", "text": text})
+
+
+def group_push_texts(messages: list[tuple[str, str]]) -> None:
+    """Send JSON already encoded once, (group, text) pairs, to every socket of each group
+    (consumers with a `push_text` handler): a large broadcast costs one encoding, not one per
+    socket, and one trip into the event loop for all the groups."""
+    async_to_sync(group_push_texts_async)(messages)
+
+
 def wallboard_group(queue: str | None = None) -> str:
     """Wallboards of one queue, or (None) the floor-wide wallboards."""
     return f"wallboard.q.{queue}" if queue else "wallboard.all"

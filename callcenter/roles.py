@@ -88,6 +88,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "agents.*",
         "tickets.*",
         "qa.*",
+        "kpi.*",
     ),
 }
 

@@ -3,7 +3,8 @@
 from django.urls import path
 
 from agents.consumers import DesktopConsumer
-from callcenter.consumers import AlertsConsumer, PingConsumer, WallboardConsumer
+from callcenter.consumers import AlertsConsumer, PingConsumer
+from kpi.consumers import WallboardConsumer
 
 websocket_urlpatterns = [
     path("ws/ping/", PingConsumer.as_asgi()),

@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -157,6 +158,13 @@ CELERY_BEAT_SCHEDULE = {
     "callbacks-sweep": {"task": "tickets.tasks.callbacks_sweep", "schedule": 30.0},
     "sla-scan": {"task": "tickets.tasks.sla_scan", "schedule": 60.0},
     "qa-sampling": {"task": "qa.tasks.sample_calls", "schedule": 600.0},
+    # KPI rollups: closed 15-minute intervals, stale ones (late events), and each local day once it
+    # has ended (hourly, so "after midnight" holds in any TIME_ZONE); then the daily e-mail report.
+    "kpi-rollup-intervals": {"task": "kpi.tasks.rollup_intervals", "schedule": crontab(minute="1-59/15")},
+    "kpi-rollup-stale": {"task": "kpi.tasks.rollup_stale", "schedule": 60.0},
+    "kpi-rollup-days": {"task": "kpi.tasks.rollup_days", "schedule": crontab(minute=5)},
+    "kpi-daily-report": {"task": "kpi.tasks.daily_report", "schedule": crontab(minute=20)},
+    "kpi-long-waits": {"task": "kpi.tasks.long_waits", "schedule": 30.0},
 }
 # When there is no Redis, the launcher asks the server process to tick the beat schedule itself.
 EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", False)

@@ -31,6 +31,7 @@ api_patterns = [
     path("", include("tickets.api_urls")),
     path("", include("agents.api_urls")),
     path("qa/", include("qa.api_urls")),
+    path("kpi/", include("kpi.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -5,13 +5,14 @@ rollups take (`evaluation_scores`)."""
 from __future__ import annotations
 
 import statistics
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -677,6 +678,20 @@ class EvaluationScore:
     at: datetime  # when the call was queued (else answered, offered, first seen), aware UTC
     day: date  # `at` in the call center's zone (settings.TIME_ZONE)
     submitted_at: datetime
+
+
+def evaluation_score_totals(*, call_ids: Collection[int] | QuerySet) -> dict[int, tuple[float, int]]:
+    """Per Call pk: (sum of scores in percent, number) of its submitted regular evaluations — the
+    same evaluations as `evaluation_scores`. `call_ids` is a list or a queryset of Call pks (used as
+    a subquery). One query."""
+    rows = (
+        Evaluation.objects.filter(
+            calibration__isnull=True, status__in=FINAL_STATUSES, score__isnull=False, call_id__in=call_ids
+        )
+        .values("call_id")
+        .annotate(total=Sum("score"), n=Count("id"))
+    )
+    return {row["call_id"]: (float(row["total"]), row["n"]) for row in rows}
 
 
 def evaluation_scores(*, start: datetime, end: datetime) -> list[EvaluationScore]:

@@ -142,8 +142,16 @@ def call_events_ingest(
         result.accepted = len(new_events)
         if new_events:
             result.calls = _apply(source, new_events, result.directory)
+            transaction.on_commit(lambda: _kpi_note(source, new_events))
     result.applied = new_events
     return result
+
+
+def _kpi_note(source: FeedSource, new_events: list[FeedEvent]) -> None:
+    """Events for closed intervals (late ones, or calls still going) make kpi recompute them."""
+    from kpi.services.rollups import rollup_events_note  # kpi reads telephony, not the reverse
+
+    rollup_events_note(source_id=source.id, events=new_events)
 
 
 def _lock_calls_and_agents(source: FeedSource, events: Iterable[FeedEvent]) -> None:

@@ -308,6 +308,14 @@ def evaluation_save_draft(
     return evaluation
 
 
+def _kpi_scores_changed(evaluation: Evaluation) -> None:
+    """After the commit, have kpi recompute the intervals of this call (its qa_score moved)."""
+    from kpi.services.rollups import rollup_calls_changed  # kpi reads QA scores; QA says when they move
+
+    call_id = evaluation.call_id
+    transaction.on_commit(lambda: rollup_calls_changed(call_ids=[call_id]))
+
+
 @transaction.atomic
 def evaluation_submit(
     *,
@@ -327,6 +335,8 @@ def evaluation_submit(
     evaluation.submitted_at = timezone.now()
     evaluation.recording_missing = not recording_file(evaluation.call).available
     evaluation.save()
+    if evaluation.calibration_id is None:
+        _kpi_scores_changed(evaluation)
     event_record(
         evaluation,
         "submitted",
@@ -498,6 +508,8 @@ def dispute_resolve(
     dispute.save()
     evaluation.status = EvaluationStatus.RESOLVED
     evaluation.save()
+    if outcome == RESCORE and evaluation.score != before:
+        _kpi_scores_changed(evaluation)
     event_record(
         evaluation,
         "rescored" if outcome == RESCORE else "dispute_upheld",

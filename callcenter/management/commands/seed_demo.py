@@ -27,6 +27,7 @@ class Command(BaseCommand):
                 "production. Pass --allow-insecure if this really is a demo."
             )
         from agents.wfm.demo import wfm_demo_seed
+        from kpi.services.demo import kpi_demo_seed
         from qa.services.demo import qa_demo_seed
         from telephony.services import demo_telephony_seed
         from tickets.services.demo import crm_demo_seed
@@ -36,10 +37,12 @@ class Command(BaseCommand):
         feed = demo_telephony_seed()
         crm = crm_demo_seed()
         wfm_demo_seed()  # queue settings, skills, the IVR, shift templates, this week's schedule, history
-        qa_demo_seed()
+        kpi = kpi_demo_seed()
+        qa_demo_seed()  # after the KPI demo: it scores recorded calls when there are some
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(users)} demo users, queues, feed source {feed.name!r}, "
-                f"team {crm.team.name!r}, {crm.customers} new customers, SLA policies, dispositions, scripts."
+                f"team {crm.team.name!r}, {crm.customers} new customers, SLA policies, dispositions, "
+                f"scripts, wallboard thresholds, {kpi.history_calls} simulated calls of yesterday."
             )
         )

@@ -1,0 +1,725 @@
+"""Measures from the raw data (queue visits, calls, presence) per interval, queue and agent.
+
+Two engines give the same answers: `sql` aggregates inside PostgreSQL (one statement per table,
+used by the rollups and the live part of reports there), `python` reads the rows and counts them
+with `Totals.add_visit` (SQLite, and the reference the SQL is tested against). kpi reads the
+telephony and presence tables directly here because aggregating them is what kpi is for; every
+other app's data comes through `kpi.inputs`.
+
+Call-level measures — surveys, QA scores, first-contact resolution — count once per call, in the
+row of the call's attribution visit: its last answered visit, else (surveys only) its last visit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Exists, Max, OuterRef, Q, Sum
+from django.db.models.functions import TruncDate, TruncWeek
+
+from agents.models import AgentState, PresenceSegment
+from kpi import inputs
+from kpi.definitions import FCR_WINDOW_DAYS, HIST_MAX_S, SHORT_ABANDON_S, SL_THRESHOLD_S
+from kpi.models import PresenceRollup, VisitRollup
+from kpi.periods import EPOCH, INTERVAL, interval_floor, local_day, week_start, zone
+from kpi.totals import COUNT_FIELDS, STATE_FIELDS, SUM_FIELDS, Totals
+from telephony.models import Call, Queue, QueueVisit
+
+Key = tuple[datetime, str, str]  # (interval start, queue name, agent code)
+AgentKey = tuple[datetime, str]  # (interval start, agent code)
+
+STATE_COLUMN = {
+    AgentState.AVAILABLE: "available_s",
+    AgentState.RINGING: "ringing_s",
+    AgentState.ON_CALL: "on_call_s",
+    AgentState.WRAP_UP: "wrap_up_s",
+    AgentState.NOT_READY: "not_ready_s",
+    AgentState.BREAK: "break_s",
+}
+
+
+def engine_for(engine: str | None) -> str:
+    if engine in ("sql", "python"):
+        return engine
+    if engine is not None:
+        raise ValueError(f"unknown engine {engine!r}")
+    return "sql" if connection.vendor == "postgresql" else "python"
+
+
+def _tables() -> dict[str, str]:
+    return {
+        "__visit__": QueueVisit._meta.db_table,
+        "__queue__": Queue._meta.db_table,
+        "__call__": Call._meta.db_table,
+        "__segment__": PresenceSegment._meta.db_table,
+        "__rollup__": VisitRollup._meta.db_table,
+        "__presence_rollup__": PresenceRollup._meta.db_table,
+    }
+
+
+def _sql(text: str) -> str:
+    for placeholder, table in _tables().items():
+        text = text.replace(placeholder, connection.ops.quote_name(table))
+    return text
+
+
+def _queue_ids(queue: str | None) -> list[int]:
+    rows = Queue.objects.all() if queue is None else Queue.objects.filter(name=queue)
+    return list(rows.values_list("id", flat=True))
+
+
+# --- queue visits -------------------------------------------------------------------------------
+# The visits queued in the range, each with whether it carries its call's survey answer: an index
+# probe per queue (queue_id = ANY) keeps the range scan on visit_queue_idx.
+_VISITS_CTE = """
+v AS (
+    SELECT date_bin('15 minutes', v.queued_at, %(epoch)s) AS p, q.name AS queue, v.agent_code,
+           v.outcome, v.wait_s, v.talk_s, v.hold_s, v.acw_s, v.ended_at IS NOT NULL AS ended,
+           c.csat, c.nps,
+           CASE WHEN c.csat IS NULL AND c.nps IS NULL THEN FALSE ELSE NOT EXISTS (
+               SELECT 1 FROM __visit__ w
+               WHERE w.call_id = v.call_id AND w.seq <> v.seq
+                 AND (CASE WHEN w.answered_at IS NULL THEN 0 ELSE 100000 END + w.seq)
+                   > (CASE WHEN v.answered_at IS NULL THEN 0 ELSE 100000 END + v.seq)
+           ) END AS surveyed
+    FROM __visit__ v
+    JOIN __queue__ q ON q.id = v.queue_id
+    JOIN __call__ c ON c.id = v.call_id
+    WHERE v.queue_id = ANY(%(queue_ids)s) AND v.queued_at >= %(start)s AND v.queued_at < %(end)s
+          __agents__
+)"""
+_LEFT = "outcome IN ('answered', 'abandoned', 'timed_out')"
+# Two steps and no joins: first per (interval, queue, agent, outcome, wait bucket), then per row
+# with the histograms folded in. __GROUPS__ is the plain grouping, or GROUPING SETS adding the
+# whole-queue rows (agent NULL → "", whole = 1) from the same scan when the rollup writes both.
+_VISIT_AGG = f"""
+vb AS (
+    SELECT *, CASE
+        WHEN wait_s IS NULL THEN NULL
+        WHEN outcome = 'answered' THEN least(greatest(ceil(wait_s), 0), {HIST_MAX_S + 1})::int
+        WHEN outcome = 'abandoned' THEN least(greatest(floor(wait_s), 0), {HIST_MAX_S + 1})::int
+    END AS b
+    FROM v
+),
+b1 AS (
+    SELECT p, queue, coalesce(agent_code, '') AS agent, GROUPING(agent_code) AS whole, outcome, b,
+        count(*) AS n,
+        count(*) FILTER (WHERE ended) AS n_ended,
+        count(*) FILTER (WHERE wait_s <= {SL_THRESHOLD_S}) AS n_within,
+        count(*) FILTER (WHERE wait_s < {SHORT_ABANDON_S}) AS n_short,
+        sum(wait_s) AS wait_sum,
+        max(wait_s) AS wait_max,
+        sum(coalesce(talk_s, 0)) FILTER (WHERE ended) AS talk,
+        sum(coalesce(hold_s, 0)) FILTER (WHERE ended) AS hold,
+        sum(coalesce(acw_s, 0)) FILTER (WHERE ended) AS acw,
+        count(*) FILTER (WHERE surveyed AND csat BETWEEN 1 AND 5) AS csat_answers,
+        count(*) FILTER (WHERE surveyed AND csat BETWEEN 4 AND 5) AS csat_satisfied,
+        count(*) FILTER (WHERE surveyed AND nps BETWEEN 0 AND 10) AS nps_answers,
+        count(*) FILTER (WHERE surveyed AND nps BETWEEN 9 AND 10) AS nps_promoters,
+        count(*) FILTER (WHERE surveyed AND nps BETWEEN 0 AND 6) AS nps_detractors
+    FROM vb GROUP BY __GROUPS__
+),
+res AS (
+    SELECT p, queue, agent AS agent_code, whole,
+        sum(n)::bigint AS offered,
+        coalesce(sum(n) FILTER (WHERE outcome = 'answered'), 0)::bigint AS answered,
+        coalesce(sum(n) FILTER (WHERE outcome = 'abandoned'), 0)::bigint AS abandoned,
+        coalesce(sum(n) FILTER (WHERE outcome = 'timed_out'), 0)::bigint AS timed_out,
+        coalesce(sum(n) FILTER (WHERE outcome = 'transferred'), 0)::bigint AS transferred,
+        coalesce(sum(n) FILTER (WHERE {_LEFT}), 0)::bigint AS departed,
+        coalesce(sum(n_ended) FILTER (WHERE outcome = 'answered'), 0)::bigint AS handled,
+        coalesce(sum(n_within) FILTER (WHERE outcome = 'answered'), 0)::bigint AS answered_within_default,
+        coalesce(sum(n_short) FILTER (WHERE outcome = 'abandoned'), 0)::bigint AS short_abandoned_default,
+        coalesce(sum(wait_sum) FILTER (WHERE outcome = 'answered'), 0) AS answered_wait_sum_s,
+        coalesce(sum(wait_sum) FILTER (WHERE {_LEFT}), 0) AS wait_sum_s,
+        max(wait_max) FILTER (WHERE {_LEFT}) AS wait_max_s,
+        coalesce(sum(talk) FILTER (WHERE outcome = 'answered'), 0) AS talk_sum_s,
+        coalesce(sum(hold) FILTER (WHERE outcome = 'answered'), 0) AS hold_sum_s,
+        coalesce(sum(acw) FILTER (WHERE outcome = 'answered'), 0) AS acw_sum_s,
+        sum(csat_answers)::bigint AS csat_answers,
+        sum(csat_satisfied)::bigint AS csat_satisfied,
+        sum(nps_answers)::bigint AS nps_answers,
+        sum(nps_promoters)::bigint AS nps_promoters,
+        sum(nps_detractors)::bigint AS nps_detractors,
+        coalesce(jsonb_object_agg(b::text, n) FILTER (WHERE outcome = 'answered' AND b IS NOT NULL),
+                 '{{}}'::jsonb) AS answered_hist,
+        coalesce(jsonb_object_agg(b::text, n) FILTER (WHERE outcome = 'abandoned' AND b IS NOT NULL),
+                 '{{}}'::jsonb) AS abandoned_hist
+    FROM b1 GROUP BY p, queue, agent, whole
+)"""  # noqa: S608 - fixed SQL text; every value is a parameter
+_PLAIN = "p, queue, agent_code, outcome, b"
+_BOTH = "GROUPING SETS ((p, queue, agent_code, outcome, b), (p, queue, outcome, b))"
+
+
+def _agg(grouping: str) -> str:
+    return _VISIT_AGG.replace("__GROUPS__", grouping)
+
+
+VISIT_COLUMNS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "timed_out",
+    "transferred",
+    "departed",
+    "handled",
+    "answered_within_default",
+    "short_abandoned_default",
+    "answered_wait_sum_s",
+    "wait_sum_s",
+    "wait_max_s",
+    "talk_sum_s",
+    "hold_sum_s",
+    "acw_sum_s",
+    "csat_answers",
+    "csat_satisfied",
+    "nps_answers",
+    "nps_promoters",
+    "nps_detractors",
+    "answered_hist",
+    "abandoned_hist",
+)
+
+
+def _visit_params(start: datetime, end: datetime, queue: str | None, agent_codes: Collection[str] | None):
+    params: dict[str, Any] = {
+        "epoch": EPOCH,
+        "start": start,
+        "end": end,
+        "queue_ids": _queue_ids(queue),
+    }
+    agents = ""
+    if agent_codes is not None:
+        params["agents"] = sorted(agent_codes)
+        agents = "AND v.agent_code = ANY(%(agents)s)"
+    return params, agents
+
+
+def visit_rollup_sql(*, start: datetime, end: datetime, stamp: datetime) -> tuple[str, dict[str, Any]]:
+    """The upsert of the interval and whole-queue interval rows of the visits queued in
+    [start, end), from one scan of the visits (PostgreSQL)."""
+    params, agents = _visit_params(start, end, None, None)
+    params["stamp"] = stamp
+    columns = ", ".join(connection.ops.quote_name(name) for name in VISIT_COLUMNS)
+    updates = ", ".join(
+        f"{connection.ops.quote_name(name)} = EXCLUDED.{connection.ops.quote_name(name)}"
+        for name in (*VISIT_COLUMNS, "fcr_first", "fcr_resolved", "qa_sum", "qa_count", "computed_at")
+    )
+    select = ", ".join(f'res."{name}"' for name in VISIT_COLUMNS)
+    text = (
+        "WITH "
+        + _VISITS_CTE.replace("__agents__", agents)
+        + ","
+        + _agg(_BOTH)
+        + f"""
+INSERT INTO __rollup__ (grain, period_start, queue, agent_code, {columns},
+                        fcr_first, fcr_resolved, qa_sum, qa_count, computed_at)
+SELECT CASE WHEN res.whole = 1 THEN 'q_interval' ELSE 'interval' END, res.p, res.queue, res.agent_code,
+       {select}, 0, 0, 0, 0, %(stamp)s
+FROM res
+ORDER BY 1, 2, 3, 4
+ON CONFLICT (grain, period_start, queue, agent_code) DO UPDATE SET {updates}
+"""  # noqa: S608 - identifiers from model metadata; every value is a parameter
+    )
+    return _sql(text), params
+
+
+def visit_totals(
+    *,
+    start: datetime,
+    end: datetime,
+    engine: str | None = None,
+    queue: str | None = None,
+    agent_codes: Collection[str] | None = None,
+) -> dict[Key, Totals]:
+    """Measures of the visits queued in [start, end), per (interval, queue, agent code)."""
+    if engine_for(engine) == "python":
+        return _visit_totals_python(start, end, queue, agent_codes)
+    params, agents = _visit_params(start, end, queue, agent_codes)
+    if not params["queue_ids"]:
+        return {}
+    text = "WITH " + _VISITS_CTE.replace("__agents__", agents) + "," + _agg(_PLAIN) + " SELECT * FROM res"  # noqa: S608
+    found: dict[Key, Totals] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(text), params)
+        names = [column.name for column in cursor.description]
+        for row in cursor.fetchall():
+            values = dict(zip(names, row, strict=True))
+            found[(values["p"], values["queue"], values["agent_code"])] = Totals.from_row(values)
+    return found
+
+
+def _visit_totals_python(
+    start: datetime, end: datetime, queue: str | None, agent_codes: Collection[str] | None
+) -> dict[Key, Totals]:
+    rows = QueueVisit.objects.filter(queue_id__in=_queue_ids(queue), queued_at__gte=start, queued_at__lt=end)
+    if agent_codes is not None:
+        rows = rows.filter(agent_code__in=list(agent_codes))
+    found: dict[Key, Totals] = defaultdict(Totals)
+    surveyed: dict[tuple[int, int], tuple[Key, int | None, int | None]] = {}
+    for (
+        call_id,
+        seq,
+        queue_name,
+        agent,
+        queued_at,
+        outcome,
+        wait,
+        talk,
+        hold,
+        acw,
+        ended_at,
+        csat,
+        nps,
+    ) in rows.values_list(
+        "call_id",
+        "seq",
+        "queue__name",
+        "agent_code",
+        "queued_at",
+        "outcome",
+        "wait_s",
+        "talk_s",
+        "hold_s",
+        "acw_s",
+        "ended_at",
+        "call__csat",
+        "call__nps",
+    ).iterator(chunk_size=5000):
+        key = (interval_floor(queued_at), queue_name, agent)
+        found[key].add_visit(
+            outcome=outcome, wait_s=wait, talk_s=talk, hold_s=hold, acw_s=acw, ended=ended_at is not None
+        )
+        if csat is not None or nps is not None:
+            surveyed[(call_id, seq)] = (key, csat, nps)
+    if surveyed:
+        best = _attribution_seqs({call_id for call_id, _seq in surveyed}, answered_only=False)
+        for (call_id, seq), (key, csat, nps) in surveyed.items():
+            if best.get(call_id) == seq:
+                found[key].add_survey(csat=csat, nps=nps)
+    return dict(found)
+
+
+def _attribution_seqs(call_ids: Collection[int], *, answered_only: bool) -> dict[int, int]:
+    """Per call pk, the seq of its attribution visit (last answered, else last) over all its visits."""
+    best: dict[int, tuple[bool, int]] = {}
+    ids = sorted(call_ids)
+    for offset in range(0, len(ids), 5000):
+        rows = QueueVisit.objects.filter(call_id__in=ids[offset : offset + 5000])
+        if answered_only:
+            rows = rows.filter(answered_at__isnull=False)
+        for call_id, seq, answered_at in rows.values_list("call_id", "seq", "answered_at"):
+            rank = (answered_at is not None, seq)
+            if call_id not in best or rank > best[call_id]:
+                best[call_id] = rank
+    return {call_id: rank[1] for call_id, rank in best.items()}
+
+
+# --- call-level annotations: QA scores and first-contact resolution ------------------------------
+def _attributed_visits(start: datetime, end: datetime) -> Any:
+    """The answered visits in [start, end) that are their call's last answered visit (a queryset)."""
+    later = QueueVisit.objects.filter(
+        call_id=OuterRef("call_id"), answered_at__isnull=False, seq__gt=OuterRef("seq")
+    )
+    return QueueVisit.objects.filter(
+        queue_id__in=_queue_ids(None), queued_at__gte=start, queued_at__lt=end, answered_at__isnull=False
+    ).exclude(Exists(later))
+
+
+def call_annotations(*, start: datetime, end: datetime, engine: str | None = None) -> dict[Key, Totals]:
+    """QA scores and FCR of the answered calls attributed to [start, end), per row key.
+
+    Asks the QA seam and the wrap-up logs about the range's calls as subqueries, then reads the
+    row keys of only the calls that have a score or a log: a day of a million calls with few
+    evaluations costs a few queries, not a million ids in and out.
+    """
+    attributed = _attributed_visits(start, end)
+    scores = inputs.qa_scores_for_calls(call_ids=attributed.values_list("call_id", flat=True))
+    logs = inputs.contacts_for_calls(call_ids=attributed.values_list("call__call_id", flat=True))
+    if not scores and not logs:
+        return {}
+    wanted = attributed.filter(
+        Q(call_id__in=list(scores)) | Q(call__call_id__in=sorted({log.call_id for log in logs}))
+    )
+    by_pk: dict[int, Key] = {}
+    by_call_id: dict[str, Key] = {}
+    for pk, call_id, queued_at, queue, agent in wanted.values_list(
+        "call_id", "call__call_id", "queued_at", "queue__name", "agent_code"
+    ):
+        key = (interval_floor(queued_at), queue, agent)
+        by_pk[pk] = key
+        by_call_id.setdefault(call_id, key)
+    found: dict[Key, Totals] = defaultdict(Totals)
+    for pk, (score_sum, count) in scores.items():
+        if pk in by_pk:
+            found[by_pk[pk]].qa_sum += score_sum
+            found[by_pk[pk]].qa_count += count
+    for call_id, (first, resolved) in fcr_flags_for(
+        [log for log in logs if log.call_id in by_call_id]
+    ).items():
+        found[by_call_id[call_id]].fcr_first += first
+        found[by_call_id[call_id]].fcr_resolved += resolved
+    return {key: totals for key, totals in found.items() if totals.qa_count or totals.fcr_first}
+
+
+def _same_issue(a: inputs.Contact, b: inputs.Contact) -> bool:
+    """Two contacts of one customer are about the same thing: the same ticket, the same category,
+    or (neither linked to a ticket) simply the same customer."""
+    if a.ticket_id is not None and a.ticket_id == b.ticket_id:
+        return True
+    if a.category_id is not None and a.category_id == b.category_id:
+        return True
+    return a.ticket_id is None and b.ticket_id is None
+
+
+def fcr_flags(*, call_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """FCR flags of these calls (by call id), from their wrap-up logs."""
+    return fcr_flags_for(inputs.contacts_for_calls(call_ids=call_ids))
+
+
+def fcr_flags_for(logs: list[inputs.Contact]) -> dict[str, tuple[int, int]]:
+    """Per answered call with a logged customer: (is a first contact, is resolved on it), 0 or 1.
+
+    A first contact has no contact from the same customer on the same issue in the 7 days before;
+    it is resolved when none follows within 7 days (so FCR of the last 7 days is provisional).
+    """
+    if not logs:
+        return {}
+    chosen: dict[str, inputs.Contact] = {}
+    for log in sorted(logs, key=lambda c: (c.ticket_id is None, c.at)):
+        chosen.setdefault(log.call_id, log)  # the log linked to a ticket, else the first
+    window = timedelta(days=FCR_WINDOW_DAYS)
+    others = inputs.contacts_of_customers(
+        customer_ids={log.customer_id for log in chosen.values()},
+        start=min(log.at for log in chosen.values()) - window,
+        end=max(log.at for log in chosen.values()) + window,
+    )
+    by_customer: dict[int, list[inputs.Contact]] = defaultdict(list)
+    for other in others:
+        by_customer[other.customer_id].append(other)
+    flags: dict[str, tuple[int, int]] = {}
+    for call_id, log in chosen.items():
+        related = [o for o in by_customer[log.customer_id] if o.call_id != call_id and _same_issue(log, o)]
+        here = (log.at, log.call_id)
+        first = not any(log.at - window <= o.at and (o.at, o.call_id) < here for o in related)
+        later = any((o.at, o.call_id) > here and o.at <= log.at + window for o in related)
+        flags[call_id] = (int(first), int(first and not later))
+    return flags
+
+
+# --- presence -----------------------------------------------------------------------------------
+_PRESENCE_SQL = """
+WITH s AS (
+    SELECT agent_code, state, greatest(started_at, %(start)s) AS a,
+           least(coalesce(ended_at, %(cap)s), %(end)s) AS b
+    FROM __segment__
+    WHERE agent_code = ANY(%(codes)s) AND state = ANY(%(states)s)
+      AND (ended_at IS NULL OR ended_at > %(start)s) AND started_at < %(end)s
+), cut AS (
+    SELECT s.*, date_bin('15 minutes', s.a, %(epoch)s) AS first_p,
+           date_bin('15 minutes', s.b - interval '1 microsecond', %(epoch)s) AS last_p
+    FROM s WHERE s.b > s.a
+), pieces AS (
+    -- Most segments lie inside one interval: no series to generate for them.
+    SELECT agent_code, state, first_p AS p, extract(epoch FROM b - a)::float8 AS secs
+    FROM cut WHERE first_p = last_p
+    UNION ALL
+    SELECT cut.agent_code, cut.state, g AS p,
+           extract(epoch FROM least(cut.b, g + interval '15 minutes') - greatest(cut.a, g))::float8 AS secs
+    FROM cut CROSS JOIN LATERAL generate_series(cut.first_p, cut.last_p, interval '15 minutes') AS g
+    WHERE cut.first_p < cut.last_p
+)
+SELECT p, agent_code, __states__ FROM pieces GROUP BY 1, 2
+"""
+
+
+def presence_rollup_sql(
+    *, start: datetime, end: datetime, now: datetime, stamp: datetime
+) -> tuple[str, dict[str, Any]]:
+    """The upsert of the presence interval rows for [start, end) (PostgreSQL)."""
+    states = ", ".join(
+        f"coalesce(sum(secs) FILTER (WHERE state = '{state}'), 0) AS {column}"
+        for state, column in STATE_COLUMN.items()
+    )
+    columns = ", ".join(STATE_COLUMN.values())
+    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in (*STATE_COLUMN.values(), "computed_at"))
+    select = _PRESENCE_SQL.replace("__states__", states)
+    # Identifiers are fixed here; every value is a parameter.
+    text = (
+        f"INSERT INTO __presence_rollup__ (grain, period_start, agent_code, {columns}, computed_at) "  # noqa: S608
+        f"SELECT 'interval', p, agent_code, {columns}, %(stamp)s FROM ({select}) AS t ORDER BY 2, 3 "
+        f"ON CONFLICT (grain, period_start, agent_code) DO UPDATE SET {updates}"
+    )
+    params = {
+        "start": start,
+        "end": end,
+        "cap": min(now, end),
+        "codes": inputs.known_agent_codes(),
+        "states": list(STATE_COLUMN),
+        "epoch": EPOCH,
+        "stamp": stamp,
+    }
+    return _sql(text), params
+
+
+def presence_totals(
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    engine: str | None = None,
+    agent_codes: Collection[str] | None = None,
+) -> dict[AgentKey, Totals]:
+    """Seconds per presence state within [start, end), per (interval, agent code); a segment still
+    open counts up to `now`."""
+    codes = sorted(agent_codes) if agent_codes is not None else inputs.known_agent_codes()
+    if not codes:
+        return {}
+    cap = min(now, end)
+    if engine_for(engine) == "python":
+        return _presence_totals_python(start, end, cap, codes)
+    states = ", ".join(
+        f"coalesce(sum(secs) FILTER (WHERE state = '{state}'), 0) AS {column}"
+        for state, column in STATE_COLUMN.items()
+    )
+    params = {
+        "start": start,
+        "end": end,
+        "cap": cap,
+        "codes": codes,
+        "states": list(STATE_COLUMN),
+        "epoch": EPOCH,
+    }
+    found: dict[AgentKey, Totals] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(_PRESENCE_SQL.replace("__states__", states)), params)
+        names = [column.name for column in cursor.description]
+        for row in cursor.fetchall():
+            values = dict(zip(names, row, strict=True))
+            found[(values["p"], values["agent_code"])] = Totals.from_row(values)
+    return found
+
+
+def _presence_totals_python(
+    start: datetime, end: datetime, cap: datetime, codes: list[str]
+) -> dict[AgentKey, Totals]:
+    found: dict[AgentKey, Totals] = defaultdict(Totals)
+    rows = PresenceSegment.objects.filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=start),
+        agent_code__in=codes,
+        state__in=list(STATE_COLUMN),
+        started_at__lt=end,
+    ).values_list("agent_code", "state", "started_at", "ended_at")
+    for code, state, started_at, ended_at in rows.iterator(chunk_size=5000):
+        a = max(started_at, start)
+        b = min(ended_at if ended_at is not None else cap, end)
+        cursor = interval_floor(a)
+        while cursor < b:
+            piece = (min(b, cursor + INTERVAL) - max(a, cursor)).total_seconds()
+            if piece > 0:
+                totals = found[(cursor, code)]
+                column = STATE_COLUMN[state]
+                setattr(totals, column, getattr(totals, column) + piece)
+            cursor += INTERVAL
+    return dict(found)
+
+
+# --- day rows from interval rows (PostgreSQL) --------------------------------------------------------
+def day_rollup_sql(
+    *, source_grain: str, target_grain: str, start: datetime, end: datetime, stamp: datetime
+) -> tuple[str, dict[str, Any]]:
+    """The upsert of one day's rows of `target_grain` as sums of its `source_grain` interval rows,
+    histograms merged bucket by bucket, inside the database."""
+    sums = [*COUNT_FIELDS, *SUM_FIELDS]
+    q = connection.ops.quote_name
+    aggregates = ", ".join(f"sum({q(name)}) AS {q(name)}" for name in sums)
+    columns = ", ".join(q(name) for name in (*sums, "wait_max_s", "answered_hist", "abandoned_hist"))
+    updates = ", ".join(
+        f"{q(name)} = EXCLUDED.{q(name)}"
+        for name in (*sums, "wait_max_s", "answered_hist", "abandoned_hist", "computed_at")
+    )
+    picked = ", ".join(f"agg.{q(name)}" for name in sums)
+    # The source rows are read once per part rather than materialised whole: they are wide.
+    source = "__rollup__ WHERE grain = %(source)s AND period_start >= %(start)s AND period_start < %(end)s"
+    hist = """
+    {name} AS (
+        SELECT queue, agent_code, jsonb_object_agg(k, n) AS h FROM (
+            SELECT r.queue, r.agent_code, e.key AS k, sum(e.value::int) AS n
+            FROM (SELECT queue, agent_code, {field} FROM __SOURCE__ AND {field} <> '{{}}'::jsonb) AS r
+            CROSS JOIN LATERAL jsonb_each_text(r.{field}) AS e GROUP BY 1, 2, 3
+        ) x GROUP BY 1, 2
+    )""".replace("__SOURCE__", source)
+    text = f"""
+WITH agg AS (
+    SELECT queue, agent_code, {aggregates}, max(wait_max_s) AS wait_max_s FROM {source} GROUP BY 1, 2
+),
+{hist.format(name="ah", field="answered_hist")},
+{hist.format(name="bh", field="abandoned_hist")}
+INSERT INTO __rollup__ (grain, period_start, queue, agent_code, {columns}, computed_at)
+SELECT %(target)s, %(start)s, agg.queue, agg.agent_code, {picked}, agg.wait_max_s,
+       coalesce(ah.h, '{{}}'::jsonb), coalesce(bh.h, '{{}}'::jsonb), %(stamp)s
+FROM agg
+LEFT JOIN ah ON ah.queue = agg.queue AND ah.agent_code = agg.agent_code
+LEFT JOIN bh ON bh.queue = agg.queue AND bh.agent_code = agg.agent_code
+ORDER BY 3, 4
+ON CONFLICT (grain, period_start, queue, agent_code) DO UPDATE SET {updates}
+"""  # noqa: S608 - identifiers from model metadata; every value is a parameter
+    params = {"source": source_grain, "target": target_grain, "start": start, "end": end, "stamp": stamp}
+    return _sql(text), params
+
+
+def presence_day_sql(*, start: datetime, end: datetime, stamp: datetime) -> tuple[str, dict[str, Any]]:
+    columns = ", ".join(STATE_COLUMN.values())
+    sums = ", ".join(f"sum({column})" for column in STATE_COLUMN.values())
+    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in (*STATE_COLUMN.values(), "computed_at"))
+    text = (
+        f"INSERT INTO __presence_rollup__ (grain, period_start, agent_code, {columns}, computed_at) "  # noqa: S608
+        f"SELECT 'day', %(start)s, agent_code, {sums}, %(stamp)s FROM __presence_rollup__ "
+        "WHERE grain = 'interval' AND period_start >= %(start)s AND period_start < %(end)s "
+        "GROUP BY agent_code ORDER BY agent_code "
+        f"ON CONFLICT (grain, period_start, agent_code) DO UPDATE SET {updates}"
+    )
+    return _sql(text), {"start": start, "end": end, "stamp": stamp}
+
+
+# --- stored rollup rows, summed by any grouping ---------------------------------------------------
+GROUPS = ("queue", "agent_code", "day", "week", "interval")
+
+
+def _grouped(qs: Any, group_by: Iterable[str]) -> tuple[Any, list[str]]:
+    columns = []
+    for name in group_by:
+        if name == "day":
+            qs = qs.annotate(g_day=TruncDate("period_start", tzinfo=zone()))
+            columns.append("g_day")
+        elif name == "week":
+            qs = qs.annotate(g_week=TruncWeek("period_start", tzinfo=zone()))
+            columns.append("g_week")
+        elif name == "interval":
+            columns.append("period_start")
+        elif name in ("queue", "agent_code"):
+            columns.append(name)
+        else:
+            raise ValueError(f"unknown grouping {name!r}")
+    return qs, columns
+
+
+def _key(values: Iterable[Any], group_by: tuple[str, ...]) -> tuple:
+    key = []
+    for name, value in zip(group_by, values, strict=True):
+        if name == "week" and isinstance(value, datetime):
+            value = value.date() if value.tzinfo is None else value.astimezone(zone()).date()
+        elif name == "day" and isinstance(value, datetime):
+            value = value.astimezone(zone()).date()
+        elif name in ("day", "week") and isinstance(value, str):
+            value = datetime.fromisoformat(value).date()
+        elif name == "interval" and isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if name == "interval" and isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        key.append(value)
+    return tuple(key)
+
+
+def rollup_rows_sum(
+    *,
+    model: type[VisitRollup] | type[PresenceRollup],
+    grain: str,
+    ranges: list[tuple[datetime, datetime]],
+    group_by: tuple[str, ...],
+    queue: str | None = None,
+    agent_codes: Collection[str] | None = None,
+    hists: bool = True,
+) -> dict[tuple, Totals]:
+    """Stored rows of `grain` in any of `ranges`, summed per group; three queries at most
+    (one without `hists`: the totals then serve the default thresholds only)."""
+    if not ranges:
+        return {}
+    if model is PresenceRollup and queue is not None:
+        raise ValueError("presence has no queue: leave it out of queue-scoped figures")
+    span = Q()
+    for start, end in ranges:
+        span |= Q(period_start__gte=start, period_start__lt=end)
+    qs = model.objects.filter(span, grain=grain)
+    if queue is not None:
+        qs = qs.filter(queue=queue)
+    if agent_codes is not None:
+        qs = qs.filter(agent_code__in=list(agent_codes))
+    qs, columns = _grouped(qs, group_by)
+    if model is VisitRollup:
+        sums = [*COUNT_FIELDS, *SUM_FIELDS]
+        aggregates = {name: Sum(name) for name in sums} | {"wait_max": Max("wait_max_s")}
+    else:
+        aggregates = {name: Sum(name) for name in STATE_FIELDS}
+    found: dict[tuple, Totals] = {}
+    grouped = (
+        qs.order_by().values(*columns).annotate(**aggregates) if columns else [qs.aggregate(**aggregates)]
+    )
+    for row in grouped:
+        if not columns and row.get("wait_max") is None and not any(row.values()):
+            continue  # no rows at all
+        values = {name: row[name] for name in aggregates if name != "wait_max"}
+        if "wait_max" in row:
+            values["wait_max_s"] = row["wait_max"]
+        found[_key([row[c] for c in columns], group_by)] = Totals.from_row(values)
+    if model is VisitRollup and not hists:
+        for totals in found.values():
+            totals.hists_loaded = False
+    elif model is VisitRollup:
+        for field_name in ("answered_hist", "abandoned_hist"):
+            for key, bucket, count in _hist_sums(qs, columns, field_name):
+                key = _key(key, group_by)
+                getattr(found.setdefault(key, Totals()), field_name)[int(bucket)] += int(count)
+    return found
+
+
+def _hist_sums(qs: Any, columns: list[str], field_name: str) -> list[tuple[tuple, str, int]]:
+    """Per group and bucket, the summed histogram counts, added up inside the database."""
+    inner = qs.exclude(**{field_name: {}}).order_by().values(*columns, field_name)
+    sql, params = inner.query.sql_with_params()
+    quoted = ", ".join(f"s.{connection.ops.quote_name(c)}" for c in columns)
+    groups = f"{quoted}, " if columns else ""
+    hist = f"s.{connection.ops.quote_name(field_name)}"
+    if connection.vendor == "postgresql":
+        each, value = f"CROSS JOIN LATERAL jsonb_each_text({hist}) e", "e.value::int"
+    else:
+        each, value = f", json_each({hist}) e", "CAST(e.value AS INTEGER)"
+    # Identifiers come from model metadata and a fixed list; values stay parameters.
+    text = f"SELECT {groups}e.key, SUM({value}) FROM ({sql}) s {each} GROUP BY {groups}e.key"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
+        rows = cursor.fetchall()
+    width = len(columns)
+    return [(tuple(row[:width]), row[width], row[width + 1]) for row in rows]
+
+
+def regroup(rows: dict[tuple, Totals], key_of: Any) -> dict[tuple, Totals]:
+    """Sum rows into the groups `key_of(row_key)` names (None drops the row)."""
+    grouped: dict[tuple, Totals] = {}
+    for row_key, totals in rows.items():
+        group = key_of(row_key)
+        if group is None:
+            continue
+        grouped.setdefault(group, Totals()).add(totals)
+    return grouped
+
+
+def group_key(period: datetime, queue: str, agent: str, group_by: tuple[str, ...]) -> tuple:
+    """The group of one raw (interval, queue, agent) row, matching `rollup_rows_sum`'s keys."""
+    key: list[Any] = []
+    for name in group_by:
+        if name == "queue":
+            key.append(queue)
+        elif name == "agent_code":
+            key.append(agent)
+        elif name == "day":
+            key.append(local_day(period))
+        elif name == "week":
+            key.append(week_start(local_day(period)))
+        elif name == "interval":
+            key.append(period)
+    return tuple(key)

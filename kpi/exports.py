@@ -1,0 +1,100 @@
+"""Report rows as JSON-ready dicts, CSV and a plain-text table (kpi_report, CSV export, e-mail)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from callcenter.formatting import EMPTY, format_duration, format_percent
+from kpi.definitions import KPI_BY_KEY, KPI_KEYS
+from kpi.selectors import ReportRow
+
+GROUP_KEYS = {
+    "total": ("from", "to"),
+    "queue": ("queue",),
+    "agent": ("agent",),
+    "team": ("team",),
+    "day": ("day",),
+    "week": ("week",),
+    "interval": ("interval",),
+}
+
+
+def _round(value: Any) -> Any:
+    return round(value, 2) if isinstance(value, float) else value
+
+
+def row_json(row: ReportRow) -> dict[str, Any]:
+    """The group key(s) then every KPI key of DESIGN §3; fractions rounded to 2 decimals."""
+    return {key: _round(value) for key, value in row.as_dict().items()}
+
+
+def rows_csv(rows: Sequence[ReportRow], by: str) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*GROUP_KEYS[by], *KPI_KEYS])
+    for row in rows:
+        values = row_json(row)
+        writer.writerow(["" if values[key] is None else values[key] for key in (*GROUP_KEYS[by], *KPI_KEYS)])
+    return out.getvalue()
+
+
+def kpi_text(key: str, value: Any) -> str:
+    """A KPI value for people: `87.5 %`, `4m 12s`, `+12`, `42`; None is an em dash."""
+    if value is None:
+        return EMPTY
+    unit = KPI_BY_KEY[key].unit if key in KPI_BY_KEY else "count"
+    if unit == "percent":
+        return format_percent(value)
+    if unit == "seconds":
+        return format_duration(value)
+    if unit == "score":
+        return f"{value:+.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+TABLE_HEADERS = {
+    "offered": "offered",
+    "answered": "answered",
+    "abandoned": "aband.",
+    "short_abandoned": "short",
+    "timed_out": "t/out",
+    "service_level": "SL",
+    "abandon_rate": "aband.%",
+    "asa_s": "ASA",
+    "avg_wait_s": "avg wait",
+    "max_wait_s": "max wait",
+    "aht_s": "AHT",
+    "avg_talk_s": "talk",
+    "avg_hold_s": "hold",
+    "avg_acw_s": "wrap",
+    "fcr": "FCR",
+    "csat": "CSAT",
+    "nps": "NPS",
+    "occupancy": "occup.",
+    "adherence": "adher.",
+    "qa_score": "QA",
+}
+
+
+def rows_table(rows: Sequence[ReportRow], by: str) -> str:
+    """A fixed-width table with one line per row."""
+    keys = GROUP_KEYS[by]
+    header = [" ".join(keys) if by == "total" else keys[0], *TABLE_HEADERS.values()]
+    lines = [
+        [" … ".join(str(row.key[k]) for k in keys), *(kpi_text(k, row.kpis[k]) for k in KPI_KEYS)]
+        for row in rows
+    ]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *lines, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        first, *rest = cells
+        return "  ".join(
+            [first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(rest, widths[1:], strict=True))]
+        )
+
+    return (
+        "\n".join([line(header), line(["-" * w for w in widths]), *(line(cells) for cells in lines)]) + "\n"
+    )

@@ -1,0 +1,257 @@
+"""The wallboard snapshot: today's figures against the hand-computed call set, waiting calls,
+agents by state, colours from the queue's thresholds, and long-wait alerts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from kpi.live import long_wait_alerts_raise
+from kpi.services.rollups import rollup_compute
+from kpi.wallboard import colour_higher_better, colour_lower_better, queue_slice, wallboard_snapshot
+from telephony.models import Queue
+from telephony.services import call_events_ingest
+from tests.kpi import scenarios
+from tests.kpi.factories import QueueThresholdsFactory
+from tests.telephony.factories import FeedSourceFactory
+
+pytestmark = pytest.mark.django_db
+END_OF_DAY = datetime(2026, 11, 23, 23, 59, 59, tzinfo=UTC)
+TODAY_KEYS = ("offered", "answered", "abandoned", "service_level", "abandon_rate", "asa_s", "aht_s")
+
+
+@pytest.fixture
+def tricky(db):
+    source = FeedSourceFactory(name="pbx1")
+    call_events_ingest(source=source, raw_events=scenarios.tricky_events())
+    return source
+
+
+def _expected(figures: dict) -> dict:
+    return scenarios.approx({key: figures[key] for key in TODAY_KEYS})
+
+
+def test_todays_figures_per_queue_match_the_hand_computed_ones(tricky):
+    snapshot = wallboard_snapshot(now=END_OF_DAY)
+    tiles = {tile["queue"]: tile for tile in snapshot["queues"]}
+    assert tiles["sales"]["today"] == _expected(scenarios.SALES)
+    assert tiles["support"]["today"] == _expected(scenarios.SUPPORT)
+    assert snapshot["overall"]["today"] == _expected(scenarios.TOTAL)
+
+
+def test_todays_figures_are_the_same_once_rolled_up(tricky):
+    live = wallboard_snapshot(now=END_OF_DAY)
+    rollup_compute(start=END_OF_DAY - timedelta(hours=15), end=END_OF_DAY, now=END_OF_DAY)
+    rolled = wallboard_snapshot(now=END_OF_DAY)
+    assert [t["today"] for t in rolled["queues"]] == [t["today"] for t in live["queues"]]
+
+
+def test_each_queue_uses_its_own_service_level_threshold(tricky):
+    Queue.objects.filter(name="sales").update(sl_threshold_s=30)
+    tiles = {tile["queue"]: tile for tile in wallboard_snapshot(now=END_OF_DAY)["queues"]}
+    assert tiles["sales"]["today"]["service_level"] == pytest.approx(100 * 8 / 12)  # c2 and c8 now within
+    assert tiles["sales"]["sl_threshold_s"] == 30
+
+
+def test_calls_queued_later_in_the_day_are_not_counted_yet(tricky):
+    at_0930 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    tiles = {tile["queue"]: tile for tile in wallboard_snapshot(now=at_0930)["queues"]}
+    assert tiles["sales"]["today"]["offered"] == 12  # all but c13, queued at 23:59:50
+
+
+def _live_call(source, call_id: str, *, queued_ago: float, now: datetime, queue: str = "sales") -> None:
+    at = (now - timedelta(seconds=queued_ago)).isoformat()
+    call_events_ingest(
+        source=source,
+        raw_events=[
+            {
+                "source": source.name,
+                "event_id": f"{call_id}-q",
+                "ts": at,
+                "type": "call.queued",
+                "call_id": call_id,
+                "queue": queue,
+            }
+        ],
+    )
+
+
+def _agent(
+    source, code: str, *, state: str | None = None, reason: str = "", ago: float = 60, now: datetime
+) -> None:
+    events = [
+        {
+            "source": source.name,
+            "event_id": f"{code}-in",
+            "ts": (now - timedelta(seconds=ago + 10)).isoformat(),
+            "type": "agent.login",
+            "agent": code,
+        },
+    ]
+    if state:
+        events.append(
+            {
+                "source": source.name,
+                "event_id": f"{code}-st",
+                "ts": (now - timedelta(seconds=ago)).isoformat(),
+                "type": "agent.state",
+                "agent": code,
+                "data": {"state": state, "reason": reason},
+            }
+        )
+    call_events_ingest(source=source, raw_events=events)
+
+
+def test_waiting_calls_and_the_longest_wait_are_live(db):
+    source = FeedSourceFactory(name="pbx1")
+    now = timezone.now()
+    _live_call(source, "w1", queued_ago=95, now=now)
+    _live_call(source, "w2", queued_ago=30, now=now)
+    _live_call(source, "w3", queued_ago=5 * 3600, now=now)  # a feed that never ended it: not waiting
+    snapshot = wallboard_snapshot(now=now)
+    sales = next(tile for tile in snapshot["queues"] if tile["queue"] == "sales")
+    assert sales["waiting"] == 2
+    assert sales["longest_wait_s"] == pytest.approx(95, abs=1)
+    assert snapshot["overall"]["waiting"] == 2
+
+
+def test_agents_are_counted_by_state_with_not_ready_reasons(db):
+    source = FeedSourceFactory(name="pbx1")
+    now = timezone.now()
+    _agent(source, "alice", now=now)
+    _agent(source, "bob", state="not_ready", reason="meeting", ago=120, now=now)
+    _agent(source, "carol", state="break", ago=30, now=now)
+    snapshot = wallboard_snapshot(now=now)
+    overall = snapshot["overall"]
+    assert overall["agents"] == {
+        "available": 1,
+        "ringing": 0,
+        "on_call": 0,
+        "wrap_up": 0,
+        "not_ready": 2,
+        "logged_in": 3,
+    }
+    assert {r["reason"]: r["count"] for r in overall["not_ready_reasons"]} == {"meeting": 1, "break": 1}
+    grid = {agent["code"]: agent for agent in snapshot["agents"]}
+    assert grid["bob"]["state"] == "not_ready"
+    assert datetime.fromisoformat(grid["bob"]["since"]) == pytest.approx(
+        now - timedelta(seconds=120), abs=timedelta(seconds=1)
+    )
+
+
+def test_logged_out_agents_leave_the_grid(db):
+    source = FeedSourceFactory(name="pbx1")
+    now = timezone.now()
+    _agent(source, "alice", now=now, ago=100)
+    call_events_ingest(
+        source=source,
+        raw_events=[
+            {
+                "source": "pbx1",
+                "event_id": "out",
+                "ts": (now - timedelta(seconds=5)).isoformat(),
+                "type": "agent.logout",
+                "agent": "alice",
+            }
+        ],
+    )
+    assert wallboard_snapshot(now=now)["agents"] == []
+
+
+def test_colours_follow_the_queues_thresholds(tricky):
+    QueueThresholdsFactory(
+        queue=Queue.objects.get(name="sales"),
+        sl_green_percent=80,
+        sl_amber_percent=45,
+        asa_amber_s=15,
+        asa_red_s=30,
+    )
+    sales = next(t for t in wallboard_snapshot(now=END_OF_DAY)["queues"] if t["queue"] == "sales")
+    assert sales["colours"]["service_level"] == "amber"  # 50 % between 45 and 80
+    assert sales["colours"]["asa_s"] == "amber"  # 16.5 s
+    assert sales["colours"]["abandon_rate"] == "red"  # 16.7 % ≥ 10 % (default)
+
+
+def test_queue_without_thresholds_turns_green_at_its_own_sl_target(tricky):
+    Queue.objects.filter(name="support").update(sl_target_percent=95)
+    support = next(t for t in wallboard_snapshot(now=END_OF_DAY)["queues"] if t["queue"] == "support")
+    assert support["colours"]["service_level"] == "green"  # 100 % ≥ 95
+
+
+def test_colour_rules():
+    assert colour_higher_better(None, green=80, amber=70) == ""
+    assert [colour_higher_better(v, green=80, amber=70) for v in (80, 79.9, 70, 69)] == [
+        "green",
+        "amber",
+        "amber",
+        "red",
+    ]
+    assert [colour_lower_better(v, amber=30, red=60) for v in (0, 30, 59, 60)] == [
+        "green",
+        "amber",
+        "amber",
+        "red",
+    ]
+
+
+def test_a_queues_slice_keeps_its_tile_agents_and_long_waits(db):
+    source = FeedSourceFactory(name="pbx1")
+    now = timezone.now()
+    _live_call(source, "w1", queued_ago=10, now=now, queue="sales")
+    _live_call(source, "w2", queued_ago=10, now=now, queue="support")
+    part = queue_slice(wallboard_snapshot(now=now), "support")
+    assert [tile["queue"] for tile in part["queues"]] == ["support"]
+    assert part["overall"]["waiting"] == 1
+    assert part["scope"] == "support"
+
+
+def test_a_long_wait_raises_one_alert_per_call(db):
+    source = FeedSourceFactory(name="pbx1")
+    now = timezone.now()
+    QueueThresholdsFactory(queue=Queue.objects.get_or_create(name="sales")[0], long_wait_alert_s=60)
+    call_id = f"lw-{now.timestamp()}"
+    _live_call(source, call_id, queued_ago=75, now=now)
+    snapshot = wallboard_snapshot(now=now)
+    assert [call["call_id"] for call in snapshot["long_waits"]] == [call_id]
+    key = f"kpi:long-wait:{source.id}:{call_id}:1"
+    cache.delete(key)
+    assert long_wait_alerts_raise(snapshot) == 1
+    assert long_wait_alerts_raise(snapshot) == 0  # already raised, in this or another process
+
+
+def test_an_empty_floor_gives_an_empty_but_whole_snapshot(db):
+    snapshot = wallboard_snapshot(now=timezone.now())
+    assert snapshot["type"] == "wallboard.snapshot"
+    assert snapshot["queues"] == []
+    assert snapshot["overall"]["today"]["offered"] == 0
+    assert snapshot["overall"]["today"]["service_level"] is None
+
+
+def test_nobody_watching_means_no_snapshot_but_long_waits_still_alert(db):
+    from kpi.live import WATCHED_KEY, WallboardPublisher
+
+    source = FeedSourceFactory(name="pbx1")
+    now = timezone.now()
+    QueueThresholdsFactory(queue=Queue.objects.get_or_create(name="sales")[0], long_wait_alert_s=60)
+    call_id = f"nw-{now.timestamp()}"
+    _live_call(source, call_id, queued_ago=90, now=now)
+    cache.delete(WATCHED_KEY)
+    publisher = WallboardPublisher()
+    publisher._pending = True  # what an ingest note sets (without starting the thread)
+    assert publisher.tick() is None
+    assert cache.get(f"kpi:long-wait:{source.id}:{call_id}:1") is not None  # the alert went out
+
+
+def test_a_floor_watched_from_another_process_gets_snapshots(db):
+    from kpi.live import WATCHED_KEY, WallboardPublisher
+
+    cache.set(WATCHED_KEY, 1, 30)
+    publisher = WallboardPublisher()
+    publisher._pending = True
+    snapshot = publisher.tick()
+    cache.delete(WATCHED_KEY)
+    assert snapshot is not None
+    assert (snapshot["type"], snapshot["seq"]) == ("wallboard.snapshot", 1)
