@@ -34,6 +34,7 @@ test: export DATABASE_URL ?= $(TEST_DATABASE_URL)
 test: export REDIS_URL ?= $(TEST_REDIS_URL)
 test: export SECRET_KEY ?= test-only-key-not-secret-0123456789abcdefghijklmnopqrstuvwxyz
 test: export DEBUG = false
+test: export FAST_PASSWORD_HASHING = true
 test: export CHANNEL_PREFIX ?= callcenter-test
 test: export CELERY_QUEUE ?= callcenter-test
 test: $(VENV)/.dev

@@ -176,6 +176,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Tests create thousands of users; the real hashers cost ~0.4 s each on purpose. `make test` sets
+# FAST_PASSWORD_HASHING=true for itself and its subprocess servers; production refuses it.
+FAST_PASSWORD_HASHING = env_bool("FAST_PASSWORD_HASHING", False)
+if FAST_PASSWORD_HASHING:
+    if env_bool("HTTPS", False):
+        raise ImproperlyConfigured("FAST_PASSWORD_HASHING is for tests only; unset it in production.")
+    PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

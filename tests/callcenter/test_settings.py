@@ -17,7 +17,14 @@ PRINT_SETTINGS = (
 )
 
 
-SCRUBBED = {"DATABASE_URL", "REDIS_URL", "DEBUG", "HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+SCRUBBED = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DEBUG",
+    "HTTPS",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "FAST_PASSWORD_HASHING",
+}
 
 
 def _env(**overrides: str) -> dict[str, str]:
@@ -84,3 +91,12 @@ def test_check_deploy_is_clean_with_production_settings():
     result = _run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_fast_password_hashing_is_refused_in_production():
+    result = _run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        _env(HTTPS="true", FAST_PASSWORD_HASHING="true", SECRET_KEY="x" * 60),
+    )
+    assert result.returncode != 0
+    assert "FAST_PASSWORD_HASHING is for tests only" in result.stderr
