@@ -137,11 +137,14 @@ def call_events_ingest(
     with transaction.atomic():
         QuarantinedEvent.objects.bulk_create(quarantine, batch_size=1000)
         _lock_calls_and_agents(source, valid.values())
+        # Read the calls' earlier events before inserting this batch's: derivation then has every
+        # event without reading its own rows back (the locks keep other batches off these calls).
+        stored = stored_events_by_call(source, {event.call_id for event in valid.values() if event.call_id})
         new_events = _store_new(source, list(valid.values()))
         result.duplicates += len(valid) - len(new_events)
         result.accepted = len(new_events)
         if new_events:
-            result.calls = _apply(source, new_events, result.directory)
+            result.calls = _apply(source, new_events, result.directory, stored)
             transaction.on_commit(lambda: _kpi_note(source, new_events))
     result.applied = new_events
     return result
@@ -253,9 +256,16 @@ def _store_new(source: FeedSource, events: list[FeedEvent]) -> list[FeedEvent]:
     return new_events
 
 
-def _apply(source: FeedSource, new_events: list[FeedEvent], directory: AgentDirectory) -> int:
+def _apply(
+    source: FeedSource,
+    new_events: list[FeedEvent],
+    directory: AgentDirectory,
+    stored: dict[str, list[StoredEvent]],
+) -> int:
     call_ids = {event.call_id for event in new_events if event.call_id}
-    call_agents = calls_rederive(source=source, call_ids=call_ids, directory=directory)
+    call_agents = calls_rederive(
+        source=source, call_ids=call_ids, directory=directory, stored=stored, new_events=new_events
+    )
     _presence_apply(source, new_events, call_agents, directory)
     return len(call_agents)
 
@@ -271,6 +281,21 @@ def queues_ensure(names: Iterable[str]) -> dict[str, int]:
         Queue.objects.bulk_create([Queue(name=name) for name in missing], ignore_conflicts=True)
         found = dict(Queue.objects.filter(name__in=wanted).values_list("name", "id"))
     return found
+
+
+def _stored_from(event: FeedEvent) -> StoredEvent:
+    return StoredEvent(
+        event.event_id,
+        event.ts,
+        event.type,
+        event.call_id,
+        event.queue,
+        event.agent,
+        event.caller,
+        event.callee,
+        event.direction,
+        event.data,
+    )
 
 
 class StoredEvent(NamedTuple):
@@ -303,24 +328,46 @@ def _stored_events(source: FeedSource, call_ids: list[str]) -> Iterable[tuple]:
         return cursor.fetchall()
 
 
-def calls_rederive(
-    *, source: FeedSource, call_ids: Iterable[str], directory: AgentDirectory | None = None
-) -> dict[str, set[str]]:
-    """Recompute the Call and QueueVisit rows of `call_ids` from all their stored events.
+def stored_events_by_call(source: FeedSource, call_ids: Iterable[str]) -> dict[str, list[StoredEvent]]:
+    """Every stored event of these calls, grouped by call (calls without events are left out)."""
+    ids = sorted(set(call_ids))
+    found: dict[str, list[StoredEvent]] = defaultdict(list)
+    for start in range(0, len(ids), 5000):
+        for row in _stored_events(source, ids[start : start + 5000]):
+            found[row[3]].append(StoredEvent(*row))
+    return found
 
-    Returns, per call, the agent codes its events name (presence needs them for events that don't).
-    `directory` resolves agent codes to users (the batch's own, so each code is looked up once).
+
+def calls_rederive(
+    *,
+    source: FeedSource,
+    call_ids: Iterable[str],
+    directory: AgentDirectory | None = None,
+    stored: dict[str, list[StoredEvent]] | None = None,
+    new_events: Iterable[FeedEvent] = (),
+) -> dict[str, set[str]]:
+    """Recompute the Call and QueueVisit rows of `call_ids` from all their events.
+
+    The events are read from the database, unless the caller read them already: then `stored`
+    holds what was stored before this batch and `new_events` what the batch added (ingest reads
+    before it inserts, so it never reads its own rows back). Returns, per call, the agent codes
+    its events name (presence needs them for events that don't). `directory` resolves agent codes
+    to users (the batch's own, so each code is looked up once).
     """
     directory = directory or AgentDirectory()
     ids = sorted(set(call_ids))
     if not ids:
         return {}
-    events_by_call: dict[str, list[StoredEvent]] = defaultdict(list)
-    for start in range(0, len(ids), 5000):
-        for row in _stored_events(source, ids[start : start + 5000]):
-            events_by_call[row[3]].append(StoredEvent(*row))
-    summaries: dict[str, CallSummary] = {cid: call_derive(evs) for cid, evs in events_by_call.items()}
-    call_agents = {cid: {e.agent for e in evs if e.agent} for cid, evs in events_by_call.items()}
+    if stored is None:
+        by_call = stored_events_by_call(source, ids)
+    else:
+        wanted = set(ids)
+        by_call = defaultdict(list, {cid: list(evs) for cid, evs in stored.items() if cid in wanted})
+        for event in new_events:
+            if event.call_id in wanted:
+                by_call[event.call_id].append(_stored_from(event))
+    summaries: dict[str, CallSummary] = {cid: call_derive(evs) for cid, evs in by_call.items()}
+    call_agents = {cid: {e.agent for e in evs if e.agent} for cid, evs in by_call.items()}
     queue_ids = queues_ensure(
         {s.queue for s in summaries.values()} | {v.queue for s in summaries.values() for v in s.visits}
     )

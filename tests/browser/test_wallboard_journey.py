@@ -63,11 +63,17 @@ def test_supervisor_watches_the_wallboard_change_while_calls_come_in(page: Page,
         expect(sales.get_by_test_id("figure-service_level")).to_have_text(re.compile(r"^\d+\.\d %$"))
         busy = grid.locator("[data-state=on_call], [data-state=ringing], [data-state=wrap_up]")
         expect(busy.first).to_be_visible(timeout=LIVE_TIMEOUT_MS)
-        # Time in state ticks in the browser between snapshots.
+        # Time in state ticks in the browser between snapshots. A state change restarts the clock
+        # (and may land on the same text), so only a window with the same `since` counts.
         clock = grid.locator("tr[data-agent=agent1] .wb-clock")
-        before = clock.inner_text()
-        page.wait_for_timeout(2_500)
-        assert clock.inner_text() != before
+        for _attempt in range(10):
+            since, before = clock.get_attribute("data-since"), clock.inner_text()
+            page.wait_for_timeout(2_500)
+            if clock.get_attribute("data-since") == since:
+                assert clock.inner_text() != before
+                break
+        else:
+            pytest.fail("agent1 changed state in every 2.5 s window: the clock could not be watched")
 
         page.get_by_test_id("tv-toggle").click()
         expect(page.locator("body")).to_have_class(re.compile(r"\btv\b"))
