@@ -103,6 +103,10 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 2,
             "max_size": env_int("DATABASE_POOL_MAX", 20),
+            # With the database gone a request waits this long for a connection, then answers 503
+            # (psycopg's default, 30 s, held every request that long, one after another). Dropped
+            # connections are checked out of the pool by Django's health checks (conn_health_checks).
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 5),
         }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -124,7 +124,7 @@ class WallboardPublisher:
             if first:
                 logger.warning("wallboard snapshot not pushed (%s); retrying until it is", error)
             return None
-        if self._failing:
+        if self._failing and snapshot is not None:
             self._failing = False
             logger.info("wallboard snapshots pushed again")
         return snapshot

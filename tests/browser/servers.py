@@ -113,7 +113,9 @@ def celery_worker(*args: str, pool: str = "solo") -> Iterator[subprocess.Popen]:
 
 
 @contextmanager
-def simulator(base: str, token: str, *args: str, speed: str = "1") -> Iterator[subprocess.Popen]:
+def simulator(
+    base: str, token: str, *args: str, speed: str = "1", stdout: int = subprocess.DEVNULL
+) -> Iterator[subprocess.Popen]:
     """`simulate_acd` posting to `base`, in real time by default (so desktop commands reach it)."""
     process = subprocess.Popen(
         [
@@ -130,7 +132,7 @@ def simulator(base: str, token: str, *args: str, speed: str = "1") -> Iterator[s
         ],
         cwd=ROOT,
         env=_env(),
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=subprocess.PIPE,
     )
     try:

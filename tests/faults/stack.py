@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from email.message import Message
 from typing import Any
 
 from tests.browser.servers import free_port
@@ -153,8 +154,9 @@ def tcp_proxy(target: tuple[str, int]) -> Iterator[TcpProxy]:
 
 def post_events(
     base: str, token: str, batch: list[dict[str, Any]], *, timeout: float = 30
-) -> tuple[int, dict[str, Any], dict[str, str]]:
-    """POST one batch to the ingest API: (status, JSON body, headers); HTTP errors are returned."""
+) -> tuple[int, dict[str, Any], Message]:
+    """POST one batch to the ingest API: (status, JSON body, headers — looked up in any case);
+    HTTP errors are returned, not raised."""
     request = urllib.request.Request(  # noqa: S310 - loopback http
         f"{base}/api/telephony/events",
         data=json.dumps(batch).encode(),
@@ -163,14 +165,14 @@ def post_events(
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback http
-            return response.status, json.loads(response.read() or b"{}"), dict(response.headers)
+            return response.status, json.loads(response.read() or b"{}"), response.headers
     except urllib.error.HTTPError as error:
         body = error.read()
         try:
             parsed = json.loads(body or b"{}")
         except ValueError:
             parsed = {"raw": body[:500].decode(errors="replace")}
-        return error.code, parsed, dict(error.headers)
+        return error.code, parsed, error.headers
 
 
 class WallboardWatcher:
