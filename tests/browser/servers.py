@@ -84,9 +84,11 @@ def asgi_server(env: dict[str, str] | None = None) -> Iterator[str]:
 
 
 @contextmanager
-def celery_worker(*args: str, pool: str = "solo") -> Iterator[subprocess.Popen]:
+def celery_worker(
+    *args: str, pool: str = "solo", env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
     """A Celery worker on the test queue (tasks that run after ingest need one on the real stack);
-    `args` are extra worker options."""
+    `args` are extra worker options, `env` overrides the environment."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -104,7 +106,7 @@ def celery_worker(*args: str, pool: str = "solo") -> Iterator[subprocess.Popen]:
             *args,
         ],
         cwd=ROOT,
-        env=_env(),
+        env=_env(env),
     )
     try:
         yield process
