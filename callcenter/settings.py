@@ -104,8 +104,8 @@ if DATABASE_URL:
             "min_size": 2,
             "max_size": env_int("DATABASE_POOL_MAX", 20),
             # With the database gone a request waits this long for a connection, then answers 503
-            # (psycopg's default, 30 s, held every request that long, one after another). Dropped
-            # connections are checked out of the pool by Django's health checks (conn_health_checks).
+            # (psycopg's default, 30 s, held every request that long, one after another). Connections
+            # the database dropped are discarded when taken, by Django's conn_health_checks.
             "timeout": env_int("DATABASE_POOL_TIMEOUT", 5),
         }
 else:
