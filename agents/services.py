@@ -59,7 +59,8 @@ def presence_apply(
         }
         _replay_and_store(in_order, open_segments, users)
     if late:
-        _rebuild(window_loader(late), users)
+        since = _rebuild_since(late)
+        _rebuild(window_loader(since), users, since)
     transaction.on_commit(lambda: _publish(events_by_agent, users))
     bulk_insert(
         PresenceCursor,
@@ -83,8 +84,22 @@ def _publish(events_by_agent: dict[str, list[PresenceEvent]], users: dict[str, i
     presence_publish(events_by_agent, users=users)
 
 
-def _rebuild(events_by_agent: dict[str, list[PresenceEvent]], users: dict[str, int]) -> None:
-    since = {code: min(event.ts for event in events) for code, events in events_by_agent.items() if events}
+def _rebuild_since(late: dict[str, datetime]) -> dict[str, datetime]:
+    """Where each agent's rebuild begins for late events from `late[code]` on: where the segment
+    covering that instant began. That segment may hold a pending state (a pause asked for during a
+    call) set by an event after the late one; replaying from its start settles it in feed order,
+    while the segment before it ended, so nothing after its end shaped it."""
+    covering = presence_covering(late)
+    return {
+        code: min(moment, covering[code].started_at) if code in covering else moment
+        for code, moment in late.items()
+    }
+
+
+def _rebuild(
+    events_by_agent: dict[str, list[PresenceEvent]], users: dict[str, int], since: dict[str, datetime]
+) -> None:
+    since = {code: moment for code, moment in since.items() if events_by_agent.get(code)}
     if not since:
         return
     # The segment each agent was in when its changed window opens: replay continues from it.

@@ -1,4 +1,9 @@
-"""Channels group names (the only place they are built) and pushing messages to them."""
+"""Channels group names (the only place they are built) and pushing messages to them.
+
+Pushes are live effects of something already committed: when Redis is down they raise
+ChannelLayerUnavailableError (an OSError, which every caller catches) and the change itself stands;
+sockets get the whole state again when they (re)connect.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,15 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from redis.exceptions import RedisError
+
+
+class ChannelLayerUnavailableError(OSError):
+    """The channel layer (Redis) cannot be reached: this push is lost, nothing stored is."""
+
+
+# What a broken Redis raises from the channel layer or the cache (redis-py's errors are not OSErrors).
+REDIS_UNAVAILABLE = (OSError, RedisError)
 
 
 def user_group(user_id: int) -> str:
@@ -19,24 +33,33 @@ def _event(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 async def group_push_async(group: str, payload: dict[str, Any]) -> None:
-    await get_channel_layer().group_send(group, _event(payload))
+    """Raises ChannelLayerUnavailableError when Redis cannot be reached."""
+    try:
+        await get_channel_layer().group_send(group, _event(payload))
+    except RedisError as error:
+        raise ChannelLayerUnavailableError(str(error)) from error
 
 
 def group_push(group: str, payload: dict[str, Any]) -> None:
-    """Send `payload` to every socket in `group`; from sync code (views, tasks, services)."""
+    """Send `payload` to every socket in `group`; from sync code (views, tasks, services).
+    Raises ChannelLayerUnavailableError (an OSError) when Redis cannot be reached."""
     async_to_sync(group_push_async)(group, payload)
 
 
 async def group_push_texts_async(messages: list[tuple[str, str]]) -> None:
     layer = get_channel_layer()
-    for group, text in messages:
-        await layer.group_send(group, {"type": "push_text", "text": text})
+    try:
+        for group, text in messages:
+            await layer.group_send(group, {"type": "push_text", "text": text})
+    except RedisError as error:
+        raise ChannelLayerUnavailableError(str(error)) from error
 
 
 def group_push_texts(messages: list[tuple[str, str]]) -> None:
     """Send JSON already encoded once, (group, text) pairs, to every socket of each group
     (consumers with a `push_text` handler): a large broadcast costs one encoding, not one per
-    socket, and one trip into the event loop for all the groups."""
+    socket, and one trip into the event loop for all the groups. Raises ChannelLayerUnavailableError
+    (an OSError) when Redis cannot be reached."""
     async_to_sync(group_push_texts_async)(messages)
 
 

@@ -103,6 +103,10 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 2,
             "max_size": env_int("DATABASE_POOL_MAX", 20),
+            # With the database gone a request waits this long for a connection, then answers 503
+            # (psycopg's default, 30 s, held every request that long, one after another). Connections
+            # the database dropped are discarded when taken, by Django's conn_health_checks.
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 5),
         }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -147,6 +151,9 @@ CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+# A message taken by a worker that died without acknowledging it (the whole worker killed) is
+# handed out again after this long: keep it above the longest task (a day's rollup: seconds).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 3600)}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "callcenter")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

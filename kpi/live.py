@@ -28,7 +28,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from callcenter.formatting import format_duration
-from callcenter.realtime import group_push, group_push_texts, supervisor_alerts_group, wallboard_group
+from callcenter.realtime import (
+    REDIS_UNAVAILABLE,
+    group_push,
+    group_push_texts,
+    supervisor_alerts_group,
+    wallboard_group,
+)
 from kpi.wallboard import queue_slice, wallboard_long_waits, wallboard_snapshot
 
 logger = logging.getLogger(__name__)
@@ -68,6 +74,7 @@ class WallboardPublisher:
         self._seq = 0
         self._last_push = 0.0
         self._last_check = 0.0
+        self._failing = False
         self.origin = f"{os.getpid()}-{id(self):x}"
 
     # --- inputs ------------------------------------------------------------------------------
@@ -102,7 +109,27 @@ class WallboardPublisher:
 
     # --- the tick ------------------------------------------------------------------------------
     def tick(self, *, force: bool = False) -> dict[str, Any] | None:
-        """Compute and push one snapshot if something is pending (or `force`); returns it."""
+        """Compute and push one snapshot if something is pending (or `force`); returns it.
+
+        When the database or Redis (cache, channel layer) cannot be reached the tick is retried a
+        push interval later, with one warning per outage: the thread never spins on a dead server.
+        """
+        try:
+            snapshot = self._tick(force=force)
+        except (DatabaseError, *REDIS_UNAVAILABLE) as error:
+            with self._lock:
+                self._pending = True
+                self._last_push = time.monotonic()  # the next try waits a push interval
+                first, self._failing = not self._failing, True
+            if first:
+                logger.warning("wallboard snapshot not pushed (%s); retrying until it is", error)
+            return None
+        if self._failing and snapshot is not None:
+            self._failing = False
+            logger.info("wallboard snapshots pushed again")
+        return snapshot
+
+    def _tick(self, *, force: bool) -> dict[str, Any] | None:
         with self._lock:
             refresh = self._viewers > 0 and time.monotonic() - self._last_push >= self.refresh_s
             announce, self._announce = self._announce, False
@@ -131,14 +158,7 @@ class WallboardPublisher:
             self._last_push = time.monotonic()
             self._seq += 1
             seq = self._seq
-        try:
-            snapshot = snapshot_publish(seq=seq, origin=self.origin, last_event_at=last_event_at)
-        except (DatabaseError, OSError):
-            logger.warning("wallboard snapshot not pushed (database or channel layer unavailable); retrying")
-            with self._lock:
-                self._pending = True
-            return None
-        return snapshot
+        return snapshot_publish(seq=seq, origin=self.origin, last_event_at=last_event_at)
 
     def _announce_watched(self, queues: list[str]) -> None:
         cache.set_many({WATCHED_KEY: 1, **{_queue_watched_key(queue): 1 for queue in queues}}, WATCHED_TTL_S)

@@ -81,9 +81,11 @@ def ingest_effects_publish(result: IngestResult) -> None:
             try:
                 group_push(user_group(user_id), payload)
             except OSError:
-                # The events are stored; a screen pop lost to a broken Redis is not worth failing for.
+                # The events are stored; a screen pop lost to a broken Redis is not worth failing for
+                # (and the next ones would fail alike).
                 logger.warning(
                     "screen pop for call %s not delivered: channel layer unreachable", event.call_id
                 )
+                return
 
     transaction.on_commit(publish)

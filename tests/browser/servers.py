@@ -19,19 +19,25 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _env() -> dict[str, str]:
+def database_url(*, host: str | None = None, port: int | None = None) -> str:
+    """The test database's URL (optionally through another host/port, e.g. a fault-injecting proxy)."""
     db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    return {**os.environ, "DATABASE_URL": url, "DJANGO_ALLOW_ASYNC_UNSAFE": ""}
+    host = host or db["HOST"] or "127.0.0.1"
+    port = port or db["PORT"] or 5432
+    return f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}"
 
 
-def _free_port() -> int:
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url(), "DJANGO_ALLOW_ASYNC_UNSAFE": "", **(extra or {})}
+
+
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(timeout=10)
@@ -41,9 +47,10 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def asgi_server() -> Iterator[str]:
-    """uvicorn serving the platform on a free loopback port; yields its base URL."""
-    port = _free_port()
+def asgi_server(env: dict[str, str] | None = None) -> Iterator[str]:
+    """uvicorn serving the platform on a free loopback port; yields its base URL. `env` overrides
+    the environment (fault tests point DATABASE_URL or REDIS_URL elsewhere)."""
+    port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -58,7 +65,7 @@ def asgi_server() -> Iterator[str]:
             "warning",
         ],
         cwd=ROOT,
-        env=_env(),
+        env=_env(env),
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -73,12 +80,15 @@ def asgi_server() -> Iterator[str]:
                 time.sleep(0.2)
         yield base
     finally:
-        _stop(process)
+        stop(process)
 
 
 @contextmanager
-def celery_worker() -> Iterator[None]:
-    """A Celery worker on the test queue (tasks that run after ingest need one on the real stack)."""
+def celery_worker(
+    *args: str, pool: str = "solo", env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
+    """A Celery worker on the test queue (tasks that run after ingest need one on the real stack);
+    `args` are extra worker options, `env` overrides the environment."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -88,24 +98,27 @@ def celery_worker() -> Iterator[None]:
             "callcenter",
             "worker",
             "--pool",
-            "solo",
+            pool,
             "--loglevel",
             "WARNING",
             "-Q",
             settings.CELERY_TASK_DEFAULT_QUEUE,
+            *args,
         ],
         cwd=ROOT,
-        env=_env(),
+        env=_env(env),
     )
     try:
-        yield
+        yield process
     finally:
-        _stop(process)
+        stop(process)
 
 
 @contextmanager
-def simulator(base: str, token: str, *args: str) -> Iterator[subprocess.Popen]:
-    """`simulate_acd` posting to `base` in real time (so desktop commands reach it)."""
+def simulator(
+    base: str, token: str, *args: str, speed: str = "1", stdout: int = subprocess.DEVNULL
+) -> Iterator[subprocess.Popen]:
+    """`simulate_acd` posting to `base`, in real time by default (so desktop commands reach it)."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -116,15 +129,15 @@ def simulator(base: str, token: str, *args: str) -> Iterator[subprocess.Popen]:
             "--token",
             token,
             "--speed",
-            "1",
+            speed,
             *args,
         ],
         cwd=ROOT,
         env=_env(),
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=subprocess.PIPE,
     )
     try:
         yield process
     finally:
-        _stop(process)
+        stop(process)

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from agents.models import PresenceSegment
+from agents.models import PresenceCursor, PresenceSegment
 from telephony.models import Call, CallEvent, QuarantinedEvent, Queue, QueueVisit
 from telephony.services import call_events_ingest
 from tests.telephony.factories import FeedSourceFactory, answered_call, ev
@@ -143,6 +143,28 @@ def test_presence_is_the_same_when_events_arrive_late(source):
         "available",
         "logged_out",
     ]
+
+
+def test_a_break_that_arrives_before_the_call_end_still_starts_after_the_wrapup(source):
+    # The break at +131 s reaches us while the agent still looks on the call (its end at +100 s and
+    # wrap-up end at +130 s come later): it is held as pending, and must not start at +130 s.
+    events = [
+        ev("agent.login", -60, agent="dana"),
+        *answered_call("c1", agent="dana"),
+        ev("agent.state", 131, agent="dana", data={"state": "not_ready", "reason": "break"}),
+    ]
+    call_events_ingest(source=source, raw_events=events)
+    expected = list(PresenceSegment.objects.order_by("started_at").values_list("state", "started_at"))
+    PresenceSegment.objects.all().delete()
+    PresenceCursor.objects.all().delete()
+    CallEvent.objects.all().delete()
+    ended, wrapup_ended = events[5], events[6]
+    call_events_ingest(source=source, raw_events=[e for e in events if e not in (ended, wrapup_ended)])
+    call_events_ingest(source=source, raw_events=[ended])
+    call_events_ingest(source=source, raw_events=[wrapup_ended])
+    got = list(PresenceSegment.objects.order_by("started_at").values_list("state", "started_at"))
+    assert got == expected
+    assert [state for state, _at in got][-3:] == ["wrap_up", "available", "not_ready"]
 
 
 def test_call_end_without_agent_name_still_ends_the_agents_call(source):
