@@ -233,9 +233,14 @@ class Command(BaseCommand):
         self.rng = random.Random(options["seed"])  # synthetic data: reproducible, not secret
         began = time.perf_counter()
         agents, teams = self._users()
-        self._step("customers", lambda: self._customers(options["customers"]))
-        self._step("tickets", lambda: self._tickets(options["tickets"], agents, teams))
-        self._step("calls", lambda: self._calls(options["calls"], options["days"], agents))
+        added = [
+            self._step("customers", lambda: self._customers(options["customers"])),
+            self._step("tickets", lambda: self._tickets(options["tickets"], agents, teams)),
+            self._step("calls", lambda: self._calls(options["calls"], options["days"], agents)),
+        ]
+        if not any(added):
+            self.stdout.write("bench data already there")
+            return
         started = time.perf_counter()
         with connection.cursor() as cursor:
             for table in (
@@ -252,12 +257,14 @@ class Command(BaseCommand):
         self.stdout.write(f"VACUUM ANALYZE: {time.perf_counter() - started:.0f} s")
         self.stdout.write(f"bench data ready in {time.perf_counter() - began:.0f} s")
 
-    def _step(self, label: str, work: Any) -> None:
+    def _step(self, label: str, work: Any) -> bool:
+        """Run one part in a transaction of its own; True when it added rows."""
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             message = work()
         self.stdout.write(f"{label}: {message} ({time.perf_counter() - started:.0f} s)")
+        return not message.endswith("skipped")
 
     # --- users ---------------------------------------------------------------------------------------
     @transaction.atomic
