@@ -539,9 +539,13 @@ class Command(BaseCommand):
             ("bench-info", "Information given"),
         ):
             dispositions.append(Disposition.objects.get_or_create(code=code, defaults={"label": label})[0].pk)
-        # Callers: a third of the stored numbers (TABLESAMPLE reads a share of pages, not every row).
+        # Callers: a third of the stored numbers (TABLESAMPLE reads a share of pages, not every row);
+        # a small table (a few pages) may sample none, so it is read whole.
         cursor.execute("SELECT number, customer_id FROM tickets_customerphone TABLESAMPLE SYSTEM (34)")
         known = cursor.fetchall()
+        if len(known) < 10_000:
+            cursor.execute("SELECT number, customer_id FROM tickets_customerphone LIMIT 30000")
+            known = cursor.fetchall()
         if not known:
             raise CommandError("No customer phone numbers: generate customers first.")
         call_pk = _next_id(cursor, "telephony_call")
