@@ -57,3 +57,25 @@ clean:
 messages: $(VENV)/.dev
 	DEBUG=true $(PY) manage.py makemessages -l fa --ignore=.venv --ignore=var --ignore=tests --ignore=bench
 	DEBUG=true $(PY) manage.py compilemessages -l fa --ignore=.venv
+
+# --- benchmarks (issue 8): a database of their own, filled by `manage.py bench_data` -------------
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/callcenter_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+BENCH_RUNS ?= 3
+LOAD_ARGS ?=
+
+.PHONY: bench bench-load
+
+## bench: every benchmark in bench/ on 1 M customers, 1 M tickets, 5 M calls; one table of DESIGN §5
+bench: export DATABASE_URL = $(BENCH_DATABASE_URL)
+bench: export REDIS_URL = $(BENCH_REDIS_URL)
+bench: export BENCH_RUNS := $(BENCH_RUNS)
+bench: $(VENV)/.runtime
+	$(PY) bench/run_all.py
+
+## bench-load: 50 desk agents, the simulator at 10x a busy floor, 20 wallboards (LOAD_ARGS="--duration 60")
+bench-load: export DATABASE_URL = $(BENCH_DATABASE_URL)
+bench-load: export REDIS_URL = $(BENCH_REDIS_URL)
+bench-load: $(VENV)/.runtime
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) bench/load.py $(LOAD_ARGS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import socket
 import subprocess
@@ -72,8 +74,30 @@ def start_server(*, workers: int = 2) -> tuple[subprocess.Popen, str]:
     sys.exit("the server did not start")
 
 
-def report(name: str, value: float, unit: str, target: str) -> None:
+def report(name: str, value: float, unit: str, target: str, *, key: str = "") -> None:
     print(f"{name:<40} {value:>12,.0f} {unit:<10} target {target}")
+    if key:
+        record(key, value, unit)
+
+
+# --- machine-readable results (bench/run_all.py) ---------------------------------------------------
+# A script records its figures under stable keys; with BENCH_JSON=1 in the environment it prints them
+# as its last line, `BENCH_RESULT {"key": {"value": …, "unit": …}, …}`, for the runner to collect.
+RESULT_PREFIX = "BENCH_RESULT "
+_RESULTS: dict[str, dict] = {}
+
+
+def record(key: str, value: float, unit: str = "", **extra: object) -> None:
+    """Keep one figure of this run under `key` (printed at exit when BENCH_JSON is set)."""
+    _RESULTS[key] = {"value": value, "unit": unit, **extra}
+
+
+def _emit_results() -> None:
+    if os.environ.get("BENCH_JSON") and _RESULTS:
+        print(RESULT_PREFIX + json.dumps(_RESULTS), flush=True)
+
+
+atexit.register(_emit_results)
 
 
 _TICK = os.sysconf("SC_CLK_TCK")

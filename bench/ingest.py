@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
-from common import CpuMeter, django_setup, report, start_server
+from common import CpuMeter, django_setup, record, report, start_server
 
 
 def call_events(source: str, run: str, n_calls: int, start: datetime, site: str = "") -> list[dict]:
@@ -160,10 +160,23 @@ def main() -> None:
         server.terminate()
         server.wait()
     label = "one PBX, batches in turn" if args.shared_source else f"{args.clients} PBXs"
-    report(f"ingest via HTTP API ({label}, median)", statistics.median(rates), "events/s", ">= 5,000")
+    report(
+        f"ingest via HTTP API ({label}, median)",
+        statistics.median(rates),
+        "events/s",
+        ">= 5,000",
+        key="ingest_events_per_s",
+    )
     per_event = statistics.median(cpu_per_event)
+    record("ingest_cpu_us_per_event", per_event * 1e6, "µs/event")
     # What two cores could sustain if ingest had them to itself (the load generator excluded).
-    report("  CPU-bound ceiling on 2 cores", 2 / per_event, "events/s", "(server + PostgreSQL CPU)")
+    report(
+        "  CPU-bound ceiling on 2 cores",
+        2 / per_event,
+        "events/s",
+        "(server + PostgreSQL CPU)",
+        key="ingest_cpu_ceiling_events_per_s",
+    )
 
 
 if __name__ == "__main__":

@@ -77,7 +77,13 @@ def main() -> None:
     started = time.perf_counter()
     first = calls_sample(now=now)
     elapsed = time.perf_counter() - started
-    report("sampling run (calls in the look-back)", elapsed * 1000, "ms", "none set; runs every 10 min")
+    report(
+        "sampling run (calls in the look-back)",
+        elapsed * 1000,
+        "ms",
+        "none set; runs every 10 min",
+        key="qa_sampling_ms",
+    )
     print(
         f"  picked {first.created:,}: {dict(first.by_reason)}; per analyst {sorted(first.assigned.values())}"
     )

@@ -10,6 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import record
+
 ROOT = Path(__file__).resolve().parents[1]
 QUEUES = ["sales", "support", "billing", "tech"]
 START = 1763974800  # 2025-11-24 09:00:00 UTC
@@ -112,6 +114,7 @@ def main() -> None:
         elapsed = time.perf_counter() - started
     print(f"source {source}: {summary.as_line()}")
     print(f"import_queue_log: {written} lines in {elapsed:.1f} s = {written / elapsed:,.0f} lines/s")
+    record("queue_log_lines_per_s", written / elapsed, "lines/s")
 
 
 if __name__ == "__main__":

@@ -105,6 +105,9 @@ def pure(agents: int, slot_minutes: int, peak_calls: float) -> None:
     began = clock.perf_counter()
     chosen = generate(need=need, candidates=candidates, staff=staff, slot_minutes=slot_minutes)
     elapsed = clock.perf_counter() - began
+    from common import record
+
+    record("schedule_pure_s", elapsed, "s")
     hours = sum(c.paid_minutes for _a, c in chosen) / 60
     unmet = sum(max(0.0, v) for v in need) * slot_minutes / 60
     busy = len({agent for agent, _c in chosen})
@@ -166,6 +169,10 @@ def database(agents: int) -> None:
     began = clock.perf_counter()
     created, skipped = schedule_proposal_apply(actor=None, proposal=proposal)
     applied = clock.perf_counter() - began
+    from common import record
+
+    record("schedule_proposal_s", proposed, "s")
+    record("schedule_apply_s", applied, "s")
     print(
         f"proposal (forecast + staffing for 7 days + greedy): {proposed:.2f} s, "
         f"{len(proposal.assignments)} shifts, "

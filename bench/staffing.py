@@ -15,6 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from common import record
+
 from kpi.erlang import staffing
 
 INTERVAL_S = 900
@@ -66,6 +68,7 @@ def main() -> None:
             began = time.perf_counter()
             agents = run(calls, aht=args.aht, patience=patience)
             timings.append((time.perf_counter() - began) * 1000)
+        record(f"staffing_erlang_{'a' if patience else 'c'}_ms", statistics.median(timings), "ms")
         print(
             f"{label}: median {statistics.median(timings):.1f} ms, max {max(timings):.1f} ms "
             f"per 96 intervals (peak {max(agents)} agents; target ≤ 50 ms)"
