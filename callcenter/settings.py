@@ -188,6 +188,9 @@ if FAST_PASSWORD_HASHING:
     ]
 # Same answers as ModelBackend; a user's permissions in one query, not two (every request checks one).
 AUTHENTICATION_BACKENDS = ["callcenter.auth_backends.ModelBackendOneQuery"]
+# Sessions read from the cache (Redis; in-process on the embedded stack), written through to the
+# database: every browser request reads its session, and a cache hit costs no query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
