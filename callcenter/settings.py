@@ -134,6 +134,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CHANNEL_PREFIX,
+            # One pool per process: Django's per-request cache objects each opened a connection.
+            "OPTIONS": {"pool_class": "callcenter.cache.SharedConnectionPool"},
         }
     }
 else:
