@@ -4,10 +4,22 @@ Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/callcenter_desk_bench pytho
 Target (DESIGN §5): p95 <= 100 ms per endpoint on 2 cores.
 
 The data is made in SQL (generate_series, a few statements of a million rows each); a rerun reuses
-the rows already there and tops up to the sizes asked for. Clients authenticate with DRF tokens as
-agents (their own and their teams' tickets) and supervisors (every ticket), and pick their next
-request from a fixed mix of list, search, detail and timeline calls with keys read from the data.
-Each client keeps one HTTP/1.1 connection open, like a browser does.
+the rows already there and tops up to the sizes asked for. Clients are agents (their own and their
+teams' tickets) and supervisors (every ticket), and pick their next request from a fixed mix of
+list, search, detail and timeline calls with keys read from the data (agents also read their
+desktop state). Each client keeps one HTTP/1.1 connection open, like a browser does.
+
+What "50 concurrent users" means here (the assumptions, printed with the figures):
+- Users think. A person at the agent desktop does not fire requests back to back: each client
+  waits a random pause between its requests, exponential with mean --think (default 1 s, a busy
+  agent who searches or opens something every second; real desks are slower, several seconds).
+  50 users then offer about 50 / (think + latency) requests a second. --think 0 drives every client
+  back to back instead: a throughput (saturation) test, where p95 is queueing, not service time.
+- Users are logged in as browsers are: a session cookie (--auth session, the default), which
+  reads the session and the user on each request; --auth token uses DRF tokens as API clients do.
+- The load generator runs on the same machine as the server and PostgreSQL, so it competes for
+  the same cores; the CPU a request costs (server + PostgreSQL, printed) is the figure that the
+  rest of the machine's load changes least.
 """
 
 from __future__ import annotations
@@ -57,10 +69,13 @@ def _count(cursor, table: str) -> int:
     return cursor.fetchone()[0]
 
 
-def users_ensure(n_agents: int, n_supervisors: int, n_teams: int) -> tuple[list[str], list[str]]:
-    """Bench agents in teams and supervisors, with API tokens; returns (agent tokens, supervisor tokens)."""
+def users_ensure(
+    n_agents: int, n_supervisors: int, n_teams: int, auth: str = "token"
+) -> tuple[list[str], list[str]]:
+    """Bench agents in teams and supervisors; returns the request header that authenticates each,
+    (agents', supervisors'): `Authorization: Token …` with auth="token", or a fresh logged-in
+    session's `Cookie: sessionid=…` with auth="session"."""
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
     from agents.models import Team
     from callcenter.services import user_roles_set
@@ -74,7 +89,7 @@ def users_ensure(n_agents: int, n_supervisors: int, n_teams: int) -> tuple[list[
         )
         if created:
             user_roles_set(user=user, roles=["supervisor"])
-        supervisor_tokens.append(Token.objects.get_or_create(user=user)[0].key)
+        supervisor_tokens.append(_credentials(user, auth))
     for k in range(n_agents):
         user, created = users.objects.get_or_create(
             username=f"bench-agent-{k + 1}", defaults={"first_name": "Agent"}
@@ -82,8 +97,27 @@ def users_ensure(n_agents: int, n_supervisors: int, n_teams: int) -> tuple[list[
         if created:
             user_roles_set(user=user, roles=["agent"])
             teams[k % n_teams].members.add(user)
-        agent_tokens.append(Token.objects.get_or_create(user=user)[0].key)
+        agent_tokens.append(_credentials(user, auth))
     return agent_tokens, supervisor_tokens
+
+
+def _credentials(user, auth: str) -> str:
+    """The header line that authenticates `user`: a DRF token, or a logged-in session's cookie
+    made as django.contrib.auth.login makes it."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.base import SessionBase
+    from django.utils.module_loading import import_string
+    from rest_framework.authtoken.models import Token
+
+    if auth == "token":
+        return f"Authorization: Token {Token.objects.get_or_create(user=user)[0].key}"
+    store: SessionBase = import_string(f"{settings.SESSION_ENGINE}.SessionStore")()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return f"Cookie: {settings.SESSION_COOKIE_NAME}={store.session_key}"
 
 
 def customers_ensure(cursor, target: int) -> None:
@@ -377,6 +411,9 @@ def request_mix(keys: dict[str, list], supervisor: bool, team: int, rng: random.
         ("customer detail", f"/api/customers/{customer}/"),
         ("customer timeline", f"/api/customers/{customer}/timeline/"),
     ]
+    if not supervisor:
+        # The desktop page asks for the agent's state when it opens (then the websocket pushes it).
+        choices.append(("desktop state", "/api/desktop/state"))
     return rng.choice(choices)
 
 
@@ -393,7 +430,7 @@ async def _client(
 ) -> None:
     url = urlparse(base)
     rng = random.Random(seed)
-    head = f"Host: {url.netloc}\r\nAuthorization: Token {token}\r\nAccept: application/json\r\n"
+    head = f"Host: {url.netloc}\r\n{token}\r\nAccept: application/json\r\n"
     reader, writer = await asyncio.open_connection(url.hostname, url.port)
     while time.monotonic() < until:
         # bench-agent-N is in team (N - 1) % 5 (users_ensure); seeds count agents from 0.
@@ -447,7 +484,7 @@ async def _one_endpoint(base: str, token: str, paths: list[str]) -> list[float]:
     """`paths` in turn on one keep-alive connection; the latency of each."""
     url = urlparse(base)
     reader, writer = await asyncio.open_connection(url.hostname, url.port)
-    head = f"Host: {url.netloc}\r\nAuthorization: Token {token}\r\nAccept: application/json\r\n"
+    head = f"Host: {url.netloc}\r\n{token}\r\nAccept: application/json\r\n"
     latencies = []
     for path in paths:
         started = time.perf_counter()
@@ -467,9 +504,10 @@ async def _one_endpoint(base: str, token: str, paths: list[str]) -> list[float]:
     return latencies
 
 
-def cpu_by_endpoint(base: str, server_pid: int, token: str, keys: dict, n: int) -> None:
+def cpu_by_endpoint(base: str, server_pid: int, credentials: tuple[str, str], keys: dict, n: int) -> None:
     """Each endpoint alone, one client, `n` requests: latency and the CPU a request costs in the
-    server and in PostgreSQL (figures that the rest of the machine's load barely moves)."""
+    server and in PostgreSQL (figures that the rest of the machine's load barely moves).
+    `credentials` are (a supervisor's, an agent's): the agent asks what only agents ask."""
     from common import _cpu_of, _tree
     from django.db import connection
 
@@ -486,6 +524,11 @@ def cpu_by_endpoint(base: str, server_pid: int, token: str, keys: dict, n: int) 
     while min((len(v) for v in by_label.values()), default=0) < n:
         label, path = request_mix(keys, True, 0, rng)
         by_label[label].append(path)
+    supervisor_labels = set(by_label)
+    for _ in range(200 * n):  # the agent-only endpoints, from the agents' mix
+        label, path = request_mix(keys, False, 0, rng)
+        if label not in supervisor_labels and len(by_label[label]) < n:
+            by_label[label].append(path)
     print(
         f"\n{'endpoint (alone, 1 client)':<28} {'p50 ms':>7} {'p95 ms':>7} {'server CPU':>11} {'PG CPU':>8}"
     )
@@ -493,7 +536,8 @@ def cpu_by_endpoint(base: str, server_pid: int, token: str, keys: dict, n: int) 
         paths = by_label[label][:n]
         server_pids, pg_pids = _tree(server_pid), backends()
         before = ([_cpu_of(pid) for pid in server_pids], [_cpu_of(pid) for pid in pg_pids])
-        latencies = asyncio.run(_one_endpoint(base, token, paths))
+        credential = credentials[0] if label in supervisor_labels else credentials[1]
+        latencies = asyncio.run(_one_endpoint(base, credential, paths))
         pg_pids_after = backends()
         server_cpu = sum(_cpu_of(pid) for pid in server_pids) - sum(before[0])
         start_pg = dict(zip(pg_pids, before[1], strict=True))
@@ -515,15 +559,30 @@ def main() -> None:
     )
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--calls", type=int, default=1_000_000, help="calls from or to customers' numbers")
+    parser.add_argument("--calls", type=int, default=5_000_000, help="calls from or to customers' numbers")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--supervisors", type=int, default=5, help="of the clients, how many are supervisors")
     parser.add_argument("--seconds", type=float, default=60, help="how long to drive the load")
-    parser.add_argument("--think", type=float, default=0.0, help="mean pause between a client's requests (s)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="mean pause between a user's requests, s (exponential; 0: back to back, a saturation test)",
+    )
+    parser.add_argument(
+        "--auth",
+        choices=["session", "token"],
+        default="session",
+        help="session cookies as the browser desk uses, or DRF tokens as API clients do",
+    )
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--data-only", action="store_true", help="make the data, run no load")
     parser.add_argument(
-        "--per-endpoint", type=int, default=0, metavar="N", help="first, N requests of each endpoint alone"
+        "--per-endpoint",
+        type=int,
+        default=50,
+        metavar="N",
+        help="first, N requests of each endpoint alone: its CPU per request (0: skip)",
     )
     args = parser.parse_args()
     # Keep connections (DESIGN §6): a psycopg pool under ASGI.
@@ -531,7 +590,9 @@ def main() -> None:
     django_setup()
     from django.db import connection, transaction
 
-    agent_tokens, supervisor_tokens = users_ensure(args.clients - args.supervisors, args.supervisors, 5)
+    agent_tokens, supervisor_tokens = users_ensure(
+        args.clients - args.supervisors, args.supervisors, 5, auth=args.auth
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         customers_ensure(cursor, args.customers)
     with transaction.atomic(), connection.cursor() as cursor:
@@ -546,16 +607,20 @@ def main() -> None:
     connection.close()
     server, base = start_server(workers=args.workers)
     meter = CpuMeter(server.pid)
+    load_before = os.getloadavg()
     try:
         tokens = [(t, False) for t in agent_tokens] + [(t, True) for t in supervisor_tokens]
         # A short warm-up fills caches and pools; its figures are dropped.
         asyncio.run(_drive(base, tokens, keys, 5, args.think))
         if args.per_endpoint:
-            cpu_by_endpoint(base, server.pid, supervisor_tokens[0], keys, args.per_endpoint)
+            credentials = (supervisor_tokens[0], agent_tokens[0])
+            cpu_by_endpoint(base, server.pid, credentials, keys, args.per_endpoint)
         meter.begin()
+        generator_cpu = time.process_time()
         started = time.perf_counter()
         samples, errors = asyncio.run(_drive(base, tokens, keys, args.seconds, args.think))
         elapsed = time.perf_counter() - started
+        generator_cpu = time.process_time() - generator_cpu
         cpu = meter.end()
     finally:
         server.terminate()
@@ -566,6 +631,17 @@ def main() -> None:
         f"think {args.think:g} s, {elapsed:.0f} s: {total:,} requests, {total / elapsed:,.0f} req/s; "
         f"server + PostgreSQL CPU {cpu * 1000 / max(total, 1):.1f} ms a request"
         f" (wall-clock figures depend on what else runs on the machine, CPU per request less so)"
+    )
+    print(
+        f"users: {args.auth} auth, "
+        + (
+            f"think time exponential, mean {args.think:g} s between a user's requests"
+            if args.think
+            else "no think time (back to back: a saturation test, p95 is mostly queueing)"
+        )
+        + f"; load generator on this machine: {generator_cpu * 1000 / max(total, 1):.1f} ms CPU a request;"
+        f" load average {' '.join(f'{v:.2f}' for v in load_before)} before,"
+        f" {' '.join(f'{v:.2f}' for v in os.getloadavg())} after ({os.cpu_count()} cores)"
     )
     print(f"{'endpoint':<26} {'n':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}   target p95 <= 100 ms")
     for label in sorted(samples):

@@ -138,6 +138,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CHANNEL_PREFIX,
+            # One pool per process: Django's per-request cache objects each opened a connection.
+            "OPTIONS": {"pool_class": "callcenter.cache.SharedConnectionPool"},
         }
     }
 else:
@@ -193,6 +195,11 @@ if FAST_PASSWORD_HASHING:
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     ]
+# Same answers as ModelBackend; a user's permissions in one query, not two (every request checks one).
+AUTHENTICATION_BACKENDS = ["callcenter.auth_backends.ModelBackendOneQuery"]
+# Sessions read from the cache (Redis; in-process on the embedded stack), written through to the
+# database: every browser request reads its session, and a cache hit costs no query.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -5,6 +5,7 @@ import pytest
 from callcenter.errors import ApplicationError
 from tests.agents.factories import TeamFactory
 from tests.tickets.factories import CustomerFactory, TicketFactory
+from tickets.models import Customer
 from tickets.selectors.customers import customer_search, customer_search_page
 
 
@@ -137,13 +138,35 @@ def test_page_rows_carry_phones_emails_tags_and_open_tickets(agent):
     assert row.open_tickets == 1
 
 
+def test_card_data_keeps_contact_points_in_the_order_added_and_tags_by_name(agent):
+    from tests.tickets.factories import TagFactory
+    from tickets.selectors.customers import customers_attach_card_data
+
+    grace = CustomerFactory(
+        name="Grace", phones=["+14155550199", "+14155550100"], emails=["z@x.test", "a@x.test"]
+    )
+    grace.tags.add(TagFactory(name="vip"), TagFactory(name="complaint"))
+    TicketFactory(customer=grace)
+    TicketFactory(customer=grace, status="open")
+    TicketFactory(customer=grace, status="resolved")
+    nobody = CustomerFactory(name="Nobody")
+    customers = [Customer.objects.get(pk=nobody.pk), Customer.objects.get(pk=grace.pk)]
+    customers_attach_card_data(customers)
+    empty, full = customers
+    assert (empty.phone_list, empty.email_list, empty.tag_names, empty.open_tickets) == ([], [], [], 0)
+    assert full.phone_list == [("+14155550199", ""), ("+14155550100", "")]
+    assert [e.email for e in full.email_list] == ["z@x.test", "a@x.test"]
+    assert full.tag_names == ["complaint", "vip"]
+    assert full.open_tickets == 2
+
+
 def test_page_reads_take_a_fixed_number_of_queries(agent, django_assert_max_num_queries):
     for n in range(30):
         customer = CustomerFactory(
             name=f"Smith {n}", phones=[f"+1415555{n:04d}"], emails=[f"s{n}@example.com"]
         )
         TicketFactory(customer=customer)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(2):
         page = customer_search_page(user=agent, q="smith", size=50)
         assert sum(len(c.phone_list) + len(c.email_list) + c.open_tickets for c in page.customers) == 90
 

@@ -124,12 +124,78 @@ def test_list_query_count_does_not_grow_with_rows(api, agent, django_assert_max_
     for _ in range(30):
         TicketFactory(team=team, assignee=agent)
     as_user(api, agent)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(4):
         response = api.get("/api/tickets/", {"view": "team", "page_size": 50})
     assert len(response.json()["results"]) == 30
     row = response.json()["results"][0]
     assert row["team"] == {"id": team.pk, "name": "Team A"}
     assert row["assignee"]["id"] == agent.pk
+
+
+def test_list_rows_say_what_the_ticket_serializer_says(api, supervisor, agent, team_b):
+    """The list builds its rows from plain values; they must match TicketOutputSerializer."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.tickets.factories import CategoryFactory
+    from tickets.apis.tickets import TicketOutputSerializer
+
+    now = timezone.now()
+    agent.first_name, agent.last_name = "Alice", "Agent"
+    agent.save()
+    tickets = [
+        TicketFactory(customer=None),
+        TicketFactory(category=CategoryFactory(name="Billing"), team=team_b, assignee=agent),
+        TicketFactory(assignee=supervisor, resolution_due_at=now - timedelta(minutes=1)),
+        TicketFactory(
+            first_response_due_at=now + timedelta(minutes=30),
+            first_response_warn_at=now - timedelta(minutes=5),
+            resolution_due_at=now + timedelta(hours=8),
+            resolution_warn_at=now + timedelta(hours=6),
+        ),
+        TicketFactory(
+            first_responded_at=now - timedelta(hours=1),
+            first_response_due_at=now,
+            resolution_due_at=now + timedelta(hours=9),
+            resolution_warn_at=now + timedelta(hours=7),
+        ),
+        TicketFactory(status=Status.PENDING, sla_paused_at=now, resolution_due_at=now + timedelta(hours=1)),
+        TicketFactory(status=Status.RESOLVED, resolved_at=now, resolution_due_at=now + timedelta(hours=1)),
+    ]
+    tickets[-1].merged_into = tickets[0]
+    tickets[-1].save()
+    rows = as_user(api, supervisor).get("/api/tickets/").json()["results"]
+    expected = [TicketOutputSerializer(Ticket.objects.get(pk=ticket.pk)).data for ticket in reversed(tickets)]
+    assert rows == expected
+    assert rows[-1]["customer"] is None and rows[-2]["category"] == {
+        "id": rows[-2]["category"]["id"],
+        "name": "Billing",
+    }
+    assert rows[-2]["assignee"]["name"] == "Alice Agent"
+    assert [row["sla_state"] for row in reversed(rows)][2:] == ["breached", "warning", "ok", None, None]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"view": "my_open"},
+        {"view": "team"},
+        {"view": "breaching_soon"},
+        {"view": "all", "status": "open,new", "priority": 2},
+        {"view": "all", "q": "printer"},
+        {"view": "all", "q": "T-1"},
+    ],
+)
+def test_list_and_search_take_a_fixed_number_of_queries(api, agent, params, django_assert_max_num_queries):
+    """Session, user, permissions (one query) and the page: none per row, whatever the view."""
+    team = TeamFactory(name="Team A", members=[agent])
+    for k in range(30):
+        TicketFactory(team=team, assignee=agent, subject=f"printer {k}", status=Status.OPEN, priority=2)
+    as_user(api, agent)
+    with django_assert_max_num_queries(4):
+        response = api.get("/api/tickets/", params)
+    assert response.status_code == 200
 
 
 # --- create, read, change --------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from typing import Any, NamedTuple
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import validate_email
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db import connections, router
+from django.db.models import F, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,6 +32,7 @@ from tickets.models import (
     CustomerEmail,
     CustomerEvent,
     CustomerPhone,
+    Tag,
     Ticket,
     TicketComment,
 )
@@ -204,41 +206,50 @@ class Email(NamedTuple):
     label: str
 
 
+def _card_data_sql(n: int) -> str:
+    """One UNION ALL over phones, e-mails, tags and open-ticket counts of `n` customers: each row
+    (kind, customer id, order, text, label). Plain SQL that PostgreSQL and SQLite both run; table
+    and column names from the models."""
+    ids = ", ".join(["%s"] * n)
+    phone, email = CustomerPhone._meta.db_table, CustomerEmail._meta.db_table
+    through, tag = Customer.tags.through._meta.db_table, Tag._meta.db_table
+    ticket = Ticket._meta.db_table
+    done = ", ".join(["%s"] * len(DONE_STATUSES))
+    return (
+        f"SELECT 'p', customer_id, id, number, label FROM {phone} WHERE customer_id IN ({ids})"  # noqa: S608 - names from _meta, values as parameters
+        f" UNION ALL SELECT 'e', customer_id, id, email, label FROM {email} WHERE customer_id IN ({ids})"
+        f" UNION ALL SELECT 't', ct.customer_id, 0, t.name, '' FROM {through} ct"
+        f" JOIN {tag} t ON t.id = ct.tag_id WHERE ct.customer_id IN ({ids})"
+        f" UNION ALL SELECT 'o', customer_id, COUNT(*), '', '' FROM {ticket}"
+        f" WHERE customer_id IN ({ids}) AND status NOT IN ({done}) GROUP BY customer_id"
+        # Phones and e-mails in the order added, tags by name in the database's collation.
+        " ORDER BY 1, 2, 3, 4"
+    )
+
+
 def customers_attach_card_data(customers: list[Customer]) -> None:
-    """Set `phone_list` (Phone tuples), `email_list` (Email tuples), `tag_names` and `open_tickets`
-    on `customers`: four queries of plain values, whatever their number (no model instance or
-    queryset per row: prefetch_related cost more than the SQL on a page of 50)."""
+    """Set `phone_list` (Phone tuples, in the order added), `email_list` (Email tuples, likewise),
+    `tag_names` (by name) and `open_tickets` on `customers`: one query of plain values, whatever
+    their number (no model instance or queryset per row; four ORM queries cost more CPU to build
+    than the database took to answer them)."""
     if not customers:
         return
     ids = [customer.pk for customer in customers]
     phones: dict[int, list[Phone]] = defaultdict(list)
-    for customer_id, number, label in (
-        CustomerPhone.objects.filter(customer_id__in=ids)
-        .order_by("id")
-        .values_list("customer_id", "number", "label")
-    ):
-        phones[customer_id].append(Phone(number, label))
     emails: dict[int, list[Email]] = defaultdict(list)
-    for customer_id, address, label in (
-        CustomerEmail.objects.filter(customer_id__in=ids)
-        .order_by("id")
-        .values_list("customer_id", "email", "label")
-    ):
-        emails[customer_id].append(Email(address, label))
     tags: dict[int, list[str]] = defaultdict(list)
-    for customer_id, name in (
-        Customer.tags.through.objects.filter(customer_id__in=ids)
-        .order_by("tag__name")
-        .values_list("customer_id", "tag__name")
-    ):
-        tags[customer_id].append(name)
-    counts = dict(
-        Ticket.objects.filter(customer_id__in=ids)
-        .exclude(status__in=DONE_STATUSES)
-        .values("customer_id")
-        .annotate(n=Count("id"))
-        .values_list("customer_id", "n")
-    )
+    counts: dict[int, int] = {}
+    with connections[router.db_for_read(Customer)].cursor() as cursor:
+        cursor.execute(_card_data_sql(len(ids)), [*ids, *ids, *ids, *ids, *DONE_STATUSES])
+        for kind, customer_id, order, text, label in cursor.fetchall():
+            if kind == "p":
+                phones[customer_id].append(Phone(text, label))
+            elif kind == "e":
+                emails[customer_id].append(Email(text, label))
+            elif kind == "t":
+                tags[customer_id].append(text)
+            else:
+                counts[customer_id] = order
     for customer in customers:
         customer.phone_list = phones.get(customer.pk, [])
         customer.email_list = emails.get(customer.pk, [])

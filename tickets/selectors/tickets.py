@@ -161,17 +161,71 @@ def ticket_list(
     return queryset.select_related("customer", "team", "assignee", "category").order_by("-id")
 
 
+# Columns of a list row (`ticket_list_rows`): what the list API shows and its SLA state needs.
+TICKET_ROW_FIELDS = (
+    "id",
+    "subject",
+    "channel",
+    "status",
+    "priority",
+    "category_id",
+    "category__name",
+    "customer_id",
+    "customer__name",
+    "team_id",
+    "team__name",
+    "assignee_id",
+    "assignee__username",
+    "assignee__first_name",
+    "assignee__last_name",
+    "version",
+    "merged_into_id",
+    "created_at",
+    "updated_at",
+    "first_responded_at",
+    "resolved_at",
+    "closed_at",
+    "first_response_due_at",
+    "resolution_due_at",
+    "sla_paused_at",
+    "first_response_warn_at",
+    "resolution_warn_at",
+)
+
+
+class TicketRow(dict):
+    """A ticket of a list as plain values (`TICKET_ROW_FIELDS`); its keys also read as attributes,
+    so `ticket_next_due` and `ticket_sla_state` serve rows and tickets alike."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def ticket_list_rows(
+    *, user: AbstractBaseUser, view: str = "all", filters: dict[str, Any] | None = None
+) -> QuerySet:
+    """`ticket_list` as dicts of `TICKET_ROW_FIELDS` (one query, related names joined in): no
+    model instances for the ticket, its customer, team, assignee and category on each row, which
+    was most of a list request's CPU. Wrap each row in `TicketRow` to use the SLA helpers."""
+    return ticket_list(user=user, view=view, filters=filters).values(*TICKET_ROW_FIELDS)
+
+
 # --- SLA display -----------------------------------------------------------------------------------
-def ticket_next_due(ticket: Ticket) -> datetime | None:
+def ticket_next_due(ticket: Ticket | TicketRow) -> datetime | None:
     """The SLA instant that matters now: first response until answered, then resolution."""
-    if ticket.is_done or ticket.sla_paused_at:
+    if ticket.status in DONE_STATUSES or ticket.sla_paused_at:
         return None
     if ticket.first_responded_at is None and ticket.first_response_due_at:
         return ticket.first_response_due_at
     return ticket.resolution_due_at
 
 
-def ticket_sla_state(ticket: Ticket, now: datetime | None = None) -> str | None:
+def ticket_sla_state(ticket: Ticket | TicketRow, now: datetime | None = None) -> str | None:
     """How the SLA clock stands: "breached" (due passed), "warning" (past the warning mark or
     breaching soon), "ok", or None (no clock running)."""
     due = ticket_next_due(ticket)
