@@ -34,6 +34,9 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Optimistic concurrency: an update names the version it read and loses if it changed since.
     version = models.PositiveIntegerField(default=1)
+    # Set when the customer's personal data was erased (retention or right to erasure); the row
+    # stays so that calls, tickets and KPIs (FCR) keep their customer.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "id"]
