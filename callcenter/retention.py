@@ -57,7 +57,14 @@ def retention_run(
         erased = customers_anonymise_stale(cutoff=now - timedelta(days=customer_days), now=now)
         run.customers = erased.customers
         if erased.customers:
-            changes.update(erased.counts(), customer_pii_days=customer_days)
+            # Prefixed, so the customers' recordings do not overwrite the count of old recordings.
+            changes.update(
+                {
+                    name if name == "customers" else f"customer_{name}": n
+                    for name, n in erased.counts().items()
+                },
+                customer_pii_days=customer_days,
+            )
             changes["customer_ids"] = erased.customer_ids[:MAX_IDS_IN_AUDIT]
     if changes:
         audit_record(
