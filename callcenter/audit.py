@@ -2,7 +2,8 @@
 
 Sources: tickets (TicketEvent), customers (CustomerEvent), evaluations (EvaluationEvent), queues and
 IVR flows (telephony ConfigChange), skills, teams, shifts, templates and time off (agents PlanChange),
-edits in Django admin (LogEntry) and data-care actions (AuditRecord: retention purges, erasures).
+edits in Django admin (LogEntry) and what no app records itself (AuditRecord: retention purges,
+erasures, scorecard changes).
 
 Pages are keyset-paginated newest first over (at, source, id): each source answers one query for at
 most `limit + 1` rows after the cursor, the rows are merged in Python, so a page costs one query per
@@ -34,7 +35,16 @@ MAX_PAGE_SIZE = 200
 CONFIG_TYPES = ("queue", "ivr_flow")
 PLAN_TYPES = ("skill", "agent_skills", "team", "shift_template", "shift", "time_off")
 # What the object-type filter offers, in this order.
-OBJECT_TYPES = ("ticket", "customer", "evaluation", *CONFIG_TYPES, *PLAN_TYPES, "retention", "admin")
+OBJECT_TYPES = (
+    "ticket",
+    "customer",
+    "evaluation",
+    "scorecard",
+    *CONFIG_TYPES,
+    *PLAN_TYPES,
+    "retention",
+    "admin",
+)
 ADMIN_ACTIONS = {ADDITION: "added", CHANGE: "changed", DELETION: "deleted"}
 
 
@@ -226,6 +236,7 @@ def _object_url(object_type: str, object_id: int | None) -> str:
         "team": "console:team_edit",
         "shift_template": "wfm:template_edit",
         "customer": "tickets:customer_detail",
+        "scorecard": "qa:scorecard_detail",
     }
     name = names.get(object_type)
     if name is None:

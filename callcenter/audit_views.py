@@ -31,6 +31,7 @@ OBJECT_TYPE_LABELS = {
     "ticket": gettext_lazy("Tickets"),
     "customer": gettext_lazy("Customers"),
     "evaluation": gettext_lazy("Evaluations"),
+    "scorecard": gettext_lazy("Scorecards"),
     "queue": gettext_lazy("Queues"),
     "ivr_flow": gettext_lazy("IVR flows"),
     "skill": gettext_lazy("Skills"),

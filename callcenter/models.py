@@ -53,14 +53,15 @@ class Heartbeat(models.Model):
 
 
 class AuditRecord(models.Model):
-    """A data-care action for the audit log: a retention purge, a customer's erasure.
+    """An entry of the audit log that no app keeps itself: a retention purge, a customer's erasure,
+    a scorecard change.
 
     The apps keep their own change records (TicketEvent, CustomerEvent, EvaluationEvent, ConfigChange,
     PlanChange); callcenter.audit reads them together with these. `changes` never holds the personal
     data that was erased: only field names, counts and ids.
     """
 
-    object_type = models.CharField(max_length=32)  # customer | retention
+    object_type = models.CharField(max_length=32)  # customer | retention | scorecard
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
     object_label = models.CharField(max_length=200)
     action = models.CharField(max_length=32)
