@@ -102,16 +102,18 @@ def recordings_purge(*, ended_before: datetime) -> RecordingPurge:
     """Delete the recordings of calls that ended (or, not ended, started) before `ended_before`.
     Idempotent: calls already purged have no reference left and are not read again."""
     result = RecordingPurge()
+    last_pk = 0
     while True:
         batch = list(
             Call.objects.exclude(recording_url="")
             .alias(ended=Coalesce("ended_at", "first_event_at"))
-            .filter(ended__lt=ended_before)
+            .filter(ended__lt=ended_before, pk__gt=last_pk)
             .order_by("pk")
             .values_list("pk", "source_id", "call_id", "recording_url")[:BATCH]
         )
         if not batch:
             return result
+        last_pk = batch[-1][0]
         done = recordings_delete(calls=batch)
         result.calls += done.calls
         result.files_deleted += done.files_deleted

@@ -93,7 +93,11 @@ class CustomerEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["customer", "created_at"], name="customer_event_idx")]
+        indexes = [
+            models.Index(fields=["customer", "created_at"], name="customer_event_idx"),
+            # The audit log reads every customer's changes newest first.
+            models.Index(fields=["created_at", "id"], name="customer_event_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} on customer {self.customer_id}"
@@ -358,7 +362,11 @@ class TicketEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="ticket_event_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="ticket_event_idx"),
+            # The audit log reads every ticket's changes newest first.
+            models.Index(fields=["created_at", "id"], name="ticket_event_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} on T-{self.ticket_id}"

@@ -163,9 +163,9 @@ def test_aggregate_kpis_are_the_same_after_erasure(grace):
 
 
 def test_erasure_is_in_the_audit_log_without_personal_data(grace, admin):
-    erase(str(grace.pk), "--yes")
+    erase(str(grace.pk), "--yes", "--by", admin.username)
     record = AuditRecord.objects.get(object_type="customer", object_id=grace.pk)
-    assert record.action == "erased"
+    assert record.action == "erased" and record.actor == admin
     assert (
         record.changes["phones"] == 1 and record.changes["recordings"] == 2 and record.changes["calls"] == 2
     )
@@ -177,6 +177,12 @@ def test_unknown_id_is_a_clear_error_and_changes_nothing(grace):
         erase("999999", "--yes")
     assert Customer.objects.get(pk=grace.pk).name == "Grace Hopper"
     assert not AuditRecord.objects.exists()
+
+
+def test_an_unknown_requester_is_an_error_and_changes_nothing(grace):
+    with pytest.raises(CommandError, match="no user 'nobody'"):
+        erase(str(grace.pk), "--yes", "--by", "nobody")
+    assert Customer.objects.get(pk=grace.pk).erased_at is None
 
 
 def test_without_yes_and_without_a_terminal_it_refuses(grace):

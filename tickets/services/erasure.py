@@ -198,16 +198,20 @@ def customers_anonymise_stale(*, cutoff: datetime, now: datetime | None = None) 
     "anonymised". Idempotent: erased customers are not picked again; a run cut short resumes."""
     now = now or timezone.now()
     total = Erasure()
+    last_pk = 0
     while True:
+        # Walk forward by id: each batch reads from where the last stopped, never from the start.
         with transaction.atomic():
             ids = list(
                 customers_without_contact_since(cutoff)
+                .filter(pk__gt=last_pk)
                 .order_by("pk")
                 .select_for_update(skip_locked=True)
                 .values_list("pk", flat=True)[:BATCH]
             )
             if not ids:
                 return total
+            last_pk = ids[-1]
             done = _erase(ids, actor=None, kind="anonymised", now=now)
         for name, value in done.counts().items():
             setattr(total, name, getattr(total, name) + value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from callcenter.errors import NotFoundError
@@ -23,9 +24,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("customer_id", type=int, help="The customer's id (as in /customers/<id>/).")
         parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
+        parser.add_argument(
+            "--by", metavar="USERNAME", help="Who asked for it, for the audit log (default: the system)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         customer_id = options["customer_id"]
+        actor = None
+        if options["by"]:
+            actor = get_user_model().objects.filter(username=options["by"]).first()
+            if actor is None:
+                raise CommandError(f"There is no user {options['by']!r}; nothing was changed.")
         customer = Customer.objects.filter(pk=customer_id).first()
         if customer is None:
             raise CommandError(f"There is no customer with id {customer_id}; nothing was changed.")
@@ -39,7 +48,7 @@ class Command(BaseCommand):
             if answer.strip().lower() != "yes":
                 raise CommandError("Not erased: the answer was not 'yes'.")
         try:
-            result = customer_erase(customer_id=customer_id)
+            result = customer_erase(customer_id=customer_id, actor=actor)
         except NotFoundError as error:  # deleted in the meantime
             raise CommandError(error.message) from None
         counts = ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in result.counts().items())
