@@ -1,4 +1,5 @@
-"""Tables of the shell: role permissions, user preferences, and heartbeats of background parts."""
+"""Tables of the shell: role permissions, user preferences, heartbeats of background parts, and the
+audit records of data-care actions (retention purges, erasures) that no app keeps itself."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class AccessPolicy(models.Model):  # noqa: DJ008 - never instantiated: it has no
             ("view_reports", _("Can read KPI reports")),
             ("use_qa", _("Can evaluate recorded calls")),
             ("use_admin_console", _("Can configure the call center")),
+            ("view_audit_log", _("Can read the audit log")),
         ]
 
 
@@ -48,3 +50,31 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.component}@{self.hostname} {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+
+class AuditRecord(models.Model):
+    """An entry of the audit log that no app keeps itself: a retention purge, a customer's erasure,
+    a scorecard change.
+
+    The apps keep their own change records (TicketEvent, CustomerEvent, EvaluationEvent, ConfigChange,
+    PlanChange); callcenter.audit reads them together with these. `changes` never holds the personal
+    data that was erased: only field names, counts and ids.
+    """
+
+    object_type = models.CharField(max_length=32)  # customer | retention | scorecard
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    object_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=32)
+    changes = models.JSONField(default=dict, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["at"], name="auditrecord_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.object_type}:{self.object_id} {self.action}"

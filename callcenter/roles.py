@@ -54,6 +54,9 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.SUPERVISOR: (
         "callcenter.view_wallboard",
         "callcenter.view_reports",
+        # They read the audit log (who changed which ticket, schedule, evaluation…); only admins
+        # configure the call center.
+        "callcenter.view_audit_log",
         "tickets.*",
         "qa.coach_agents",
         "agents.plan_workforce",
@@ -79,6 +82,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     ),
     Role.ADMIN: (
         "callcenter.use_admin_console",
+        "callcenter.view_audit_log",
         "auth.view_user",
         "auth.add_user",
         "auth.change_user",
@@ -127,4 +131,5 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Evaluations"), "qa:evaluation_list", "qa.view_own_evaluations"),
     NavItem(_("Coaching"), "qa:coaching_list", "qa.coach_agents"),
     NavItem(_("Admin console"), "console:home", "callcenter.use_admin_console"),
+    NavItem(_("Audit log"), "console:audit", "callcenter.view_audit_log"),
 )

@@ -174,9 +174,18 @@ CELERY_BEAT_SCHEDULE = {
     "kpi-rollup-days": {"task": "kpi.tasks.rollup_days", "schedule": crontab(minute=5)},
     "kpi-daily-report": {"task": "kpi.tasks.daily_report", "schedule": crontab(minute=20)},
     "kpi-long-waits": {"task": "kpi.tasks.long_waits", "schedule": 30.0},
+    # Data care: recordings and customers' personal data past their retention (daily, at night).
+    "data-retention": {"task": "callcenter.tasks.retention_purge", "schedule": crontab(hour=3, minute=30)},
 }
 # When there is no Redis, the launcher asks the server process to tick the beat schedule itself.
 EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", False)
+
+# --- Data retention (callcenter.retention): days; unset or 0 keeps forever ---------------------
+RETENTION_RECORDINGS_DAYS = env_int("RETENTION_RECORDINGS_DAYS", 0)
+RETENTION_CUSTOMER_PII_DAYS = env_int("RETENTION_CUSTOMER_PII_DAYS", 0)
+for _name in ("RETENTION_RECORDINGS_DAYS", "RETENTION_CUSTOMER_PII_DAYS"):
+    if globals()[_name] < 0:
+        raise ImproperlyConfigured(f"{_name} must be 0 (keep forever) or a number of days.")
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

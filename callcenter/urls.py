@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from agents import console as agents_console
-from callcenter import apis, views
+from callcenter import apis, audit_views, views
 from telephony import console as telephony_console
 from telephony import views as telephony_views
 from telephony.ivr import apis as ivr_apis
@@ -17,6 +17,7 @@ console_patterns = (
         path("users/", views.console_users, name="users"),
         path("users/<int:user_id>/", views.console_user_edit, name="user_edit"),
         path("feeds/", telephony_views.feeds, name="feeds"),
+        path("audit/", audit_views.audit_log, name="audit"),
         *telephony_console.urlpatterns,
         *agents_console.urlpatterns,
     ],
@@ -26,6 +27,7 @@ console_patterns = (
 api_patterns = [
     path("me/", apis.MeApi.as_view(), name="api-me"),
     path("me/preferences/", apis.MePreferencesApi.as_view(), name="api-me-preferences"),
+    path("audit/", audit_views.AuditListApi.as_view(), name="api-audit"),
     path("telephony/", include("telephony.urls")),
     path("telephony/", include(ivr_apis.urlpatterns)),
     path("", include("tickets.api_urls")),

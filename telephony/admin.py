@@ -1,6 +1,10 @@
+from typing import Any
+
 from django.contrib import admin
 
+from callcenter.changes import changes_between
 from telephony.models import Call, CallEvent, FeedSource, QuarantinedEvent, Queue, QueueVisit
+from telephony.routing import QUEUE_FIELDS, config_change_record
 
 
 @admin.register(FeedSource)
@@ -13,6 +17,24 @@ class FeedSourceAdmin(admin.ModelAdmin):
 class QueueAdmin(admin.ModelAdmin):
     list_display = ["name", "display_name", "sl_target_percent", "sl_threshold_s"]
     search_fields = ["name", "display_name"]
+
+    def save_model(self, request: Any, obj: Queue, form: Any, change: bool) -> None:
+        """Edits here join the queue's history (and the audit log) with before and after, like the
+        console's: Django admin's own LogEntry names the fields only."""
+        fields = ("name", *QUEUE_FIELDS)
+        old = Queue.objects.filter(pk=obj.pk).first() if change else None
+        before = {name: getattr(old, name) for name in fields} if old else {}
+        super().save_model(request, obj, form, change)
+        changes = changes_between(before, {name: getattr(obj, name) for name in fields})
+        if changes:
+            config_change_record(
+                actor=request.user,
+                object_type="queue",
+                obj=obj,
+                action="updated" if change else "created",
+                changes=changes,
+                note="Django admin",
+            )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

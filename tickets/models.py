@@ -34,6 +34,9 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Optimistic concurrency: an update names the version it read and loses if it changed since.
     version = models.PositiveIntegerField(default=1)
+    # Set when the customer's personal data was erased (retention or right to erasure); the row
+    # stays so that calls, tickets and KPIs (FCR) keep their customer.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "id"]
@@ -90,7 +93,11 @@ class CustomerEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["customer", "created_at"], name="customer_event_idx")]
+        indexes = [
+            models.Index(fields=["customer", "created_at"], name="customer_event_idx"),
+            # The audit log reads every customer's changes newest first.
+            models.Index(fields=["created_at", "id"], name="customer_event_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} on customer {self.customer_id}"
@@ -355,7 +362,11 @@ class TicketEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="ticket_event_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="ticket_event_idx"),
+            # The audit log reads every ticket's changes newest first.
+            models.Index(fields=["created_at", "id"], name="ticket_event_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} on T-{self.ticket_id}"

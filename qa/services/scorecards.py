@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from callcenter.changes import changes_between
 from callcenter.errors import ApplicationError, NotFoundError
 from qa.models import (
     Criterion,
@@ -284,7 +285,10 @@ def scorecard_create(
         name=name, description=(description or "").strip(), active=active, created_by=actor
     )
     scorecard.queues.set(_queues(queue_ids))
-    _new_version(scorecard, cleaned, actor)
+    version = _new_version(scorecard, cleaned, actor)
+    _audit(
+        actor, scorecard, "created", changes_between({}, {**_snapshot(scorecard), "version": version.number})
+    )
     return scorecard
 
 
@@ -319,6 +323,8 @@ def scorecard_update(
         errors.update(error.fields or {})
     if errors:
         raise ApplicationError(_("The scorecard has errors; see the marked fields."), fields=errors)
+    before = _snapshot(scorecard)
+    questions_changed = False
     scorecard.name = name
     scorecard.description = (description or "").strip()
     scorecard.active = active
@@ -326,17 +332,50 @@ def scorecard_update(
     scorecard.queues.set(_queues(queue_ids))
     current = scorecard.current_version
     if current is None:
+        questions_changed = True
         _new_version(scorecard, cleaned, actor)
     elif cleaned.content() == scorecard_definition(current).content():
         pass
     elif version_in_use(current):
+        questions_changed = True
         version = _new_version(scorecard, cleaned, actor)
         Evaluation.objects.filter(
             scorecard_version=current, status=EvaluationStatus.ASSIGNED, calibration__isnull=True
         ).update(scorecard_version=version)
     else:
+        questions_changed = True
         current.sections.all().delete()
         current.pass_percent = cleaned.pass_percent
         current.save(update_fields=["pass_percent"])
         _write_questions(current, cleaned)
+    changes = changes_between(before, _snapshot(scorecard))
+    if questions_changed:
+        scorecard.refresh_from_db(fields=["current_version"])
+        changes["questions"] = [current.number if current else None, scorecard.current_version.number]
+    if changes:
+        _audit(actor, scorecard, "updated", changes)
     return scorecard
+
+
+def _snapshot(scorecard: Scorecard) -> dict[str, Any]:
+    return {
+        "name": scorecard.name,
+        "description": scorecard.description,
+        "active": scorecard.active,
+        "queues": sorted(scorecard.queues.values_list("name", flat=True)),
+    }
+
+
+def _audit(actor: AbstractBaseUser, scorecard: Scorecard, action: str, changes: dict[str, Any]) -> None:
+    """Scorecards keep versions but no history of who changed them: the audit log keeps that
+    ("questions": [version before, version after] when the questions changed)."""
+    from callcenter.audit import audit_record  # the audit log reads qa; import at use
+
+    audit_record(
+        actor=actor,
+        object_type="scorecard",
+        object_id=scorecard.pk,
+        object_label=scorecard.name,
+        action=action,
+        changes=changes,
+    )

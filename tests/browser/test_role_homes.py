@@ -18,13 +18,22 @@ HOMES = {
     "supervisor": (
         "/wallboard/",
         "Wallboard",
-        ["Customers", "Tickets", "Wallboard", "Reports", "Workforce", "Coaching"],
+        ["Customers", "Tickets", "Wallboard", "Reports", "Workforce", "Coaching", "Audit log"],
     ),
     "qa": ("/qa/", "QA queue", ["Customers", "Tickets", "QA queue"]),
     "admin": (
         "/console/",
         "Admin console",
-        ["Customers", "Tickets", "Workforce", "QA queue", "Evaluations", "Coaching", "Admin console"],
+        [
+            "Customers",
+            "Tickets",
+            "Workforce",
+            "QA queue",
+            "Evaluations",
+            "Coaching",
+            "Admin console",
+            "Audit log",
+        ],
     ),
 }
 

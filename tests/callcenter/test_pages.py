@@ -16,10 +16,10 @@ ROLE_HOMES = {
 }
 ROLE_NAV = {
     "agent": {"Desktop", "Evaluations"},
-    "supervisor": {"Wallboard", "Reports", "Coaching"},
+    "supervisor": {"Wallboard", "Reports", "Coaching", "Audit log"},
     "qa": {"QA queue"},
     # Admins hold every QA permission (they may lead QA), so they see its pages too.
-    "admin": {"Admin console", "QA queue", "Evaluations", "Coaching"},
+    "admin": {"Admin console", "QA queue", "Evaluations", "Coaching", "Audit log"},
 }
 ALL_NAV_LABELS = set().union(*ROLE_NAV.values())
 PAGES = ["/desktop/", "/wallboard/", "/reports/", "/qa/", "/console/", "/console/users/"]

@@ -330,7 +330,12 @@ CHANGE_LABELS = {
     "emails": gettext_lazy("e-mails"),
     "tags": gettext_lazy("tags"),
 }
-CHANGE_KINDS = {"created": gettext_lazy("added the customer"), "updated": gettext_lazy("changed")}
+CHANGE_KINDS = {
+    "created": gettext_lazy("added the customer"),
+    "updated": gettext_lazy("changed"),
+    "erased": gettext_lazy("erased the personal data (right to erasure)"),
+    "anonymised": gettext_lazy("erased the personal data (retention period)"),
+}
 
 
 def _change_display(value: Any) -> str:

@@ -332,6 +332,8 @@ EVENT_TITLES = {
     "watcher_removed": gettext_lazy("removed a watcher"),
     "sla_warning": gettext_lazy("reached 80 % of an SLA target"),
     "sla_breached": gettext_lazy("breached an SLA target"),
+    "call_linked": gettext_lazy("linked a call"),
+    "call_unlinked": gettext_lazy("unlinked a call"),
 }
 
 

@@ -20,7 +20,17 @@ from callcenter.phones import InvalidPhoneNumberError, phone_normalize
 from callcenter.realtime import group_push, user_group
 from telephony.acd import acd_source
 from telephony.selectors import agent_call_queue, agent_call_step, call_customer_number
-from tickets.models import Callback, CallbackStatus, CallLog, Channel, Customer, Disposition, Priority, Ticket
+from tickets.models import (
+    Callback,
+    CallbackStatus,
+    CallLog,
+    Channel,
+    Customer,
+    Disposition,
+    Priority,
+    Ticket,
+    TicketEvent,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +145,7 @@ def call_wrapup_submit(
         agent=agent,
         defaults={"caller": caller, "queue": queue, "direction": direction},
     )
+    linked_before = log.ticket_id
     log.customer = customer
     log.ticket = ticket
     log.disposition = disposition
@@ -142,6 +153,7 @@ def call_wrapup_submit(
     if log.wrapup_s is None:
         log.wrapup_s = _wrapup_seconds(agent, call_id, now)
     log.save()
+    _ticket_call_link_record(agent=agent, call_id=call_id, before=linked_before, after=log.ticket_id)
     if callback is not None:
         callback_schedule(
             actor=agent,
@@ -161,6 +173,33 @@ def call_wrapup_submit(
         with contextlib.suppress(ConflictError):
             desktop_call_action(user=agent, call_id=call_id, action="wrapup_end")
     return log
+
+
+def _ticket_call_link_record(
+    *, agent: AbstractBaseUser, call_id: str, before: int | None, after: int | None
+) -> None:
+    """Linking a call to a ticket (or moving it to another) is a change to the ticket: it goes on
+    the ticket's timeline and the audit log. A ticket created from the wrap-up records it itself."""
+    events = []
+    if before and before != after:
+        events.append(
+            TicketEvent(
+                ticket_id=before, actor=agent, kind="call_unlinked", changes={"call_id": [call_id, None]}
+            )
+        )
+    if (
+        after
+        and after != before
+        and not TicketEvent.objects.filter(
+            ticket_id=after, kind="created", changes__call_id__1=call_id
+        ).exists()
+    ):
+        events.append(
+            TicketEvent(
+                ticket_id=after, actor=agent, kind="call_linked", changes={"call_id": [None, call_id]}
+            )
+        )
+    TicketEvent.objects.bulk_create(events)
 
 
 def _wrapup_seconds(agent: AbstractBaseUser, call_id: str, now: datetime) -> int | None:
