@@ -123,6 +123,9 @@ class RecordingUploadApi(APIView):
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(help_text="The recording: WAV (RIFF/WAVE) or MP3, by content.")
 
+        class Meta:
+            ref_name = "RecordingUploadInput"
+
     class OutputSerializer(serializers.Serializer):
         call = serializers.IntegerField()
         kind = serializers.CharField(help_text="wav or mp3, as read from the content.")

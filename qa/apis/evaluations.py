@@ -271,7 +271,8 @@ class EvaluationAcknowledgeApi(APIView):
 
 
 class EvaluationDisputeApi(APIView):
-    permission_classes = [ANYONE]
+    # Only agents (their own evaluations) dispute: other roles get 403 before their input is read.
+    permission_classes = [any_permission(OWN)]
 
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(allow_blank=True, max_length=4000)

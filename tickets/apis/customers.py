@@ -410,6 +410,9 @@ class CustomerImportApi(APIView):
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField(help_text="UTF-8 CSV with a header row (see the README for columns).")
 
+        class Meta:
+            ref_name = "CustomerImportInput"
+
     class OutputSerializer(serializers.Serializer):
         rows = serializers.IntegerField(help_text="Customer rows in the file.")
         created = serializers.IntegerField()
