@@ -138,6 +138,8 @@ def _detail(request: Request, evaluation_id: int) -> Response:
 
 class EvaluationListApi(APIView):
     permission_classes = [ANYONE]
+    # Not used by APIView itself: tells the schema that the list comes in cursor pages.
+    pagination_class = EvaluationPagination
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=EvaluationStatus.choices, required=False)

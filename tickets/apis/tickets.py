@@ -192,6 +192,8 @@ def _related(data: dict[str, Any]) -> dict[str, Any]:
 # --- list and create -------------------------------------------------------------------------------
 class TicketListApi(APIView):
     permission_classes = [VIEW_TICKETS]
+    # Not used by APIView itself: tells the schema that the list comes in cursor pages.
+    pagination_class = TicketCursorPagination
 
     class FilterSerializer(serializers.Serializer):
         view = serializers.ChoiceField(choices=list(SAVED_VIEWS), default="all")
