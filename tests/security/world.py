@@ -63,7 +63,9 @@ def build_world(personas: dict[str, Any], *, text: str = "plain text") -> World:
     """Objects visible to the personas (alice is on sam's team), each named or annotated with `text`."""
     agent, supervisor, qa, admin = (personas[r] for r in ("agent", "supervisor", "qa", "admin"))
     world = World()
-    team = TeamFactory(name=f"Team {text}"[:100], supervisor=supervisor, members=[agent])
+    # A colleague whose own name is the text: names show on wallboards, teams, schedules, QA pages.
+    colleague = UserFactory(username="mallory", first_name=text[:150], last_name="Doe", roles=["agent"])
+    team = TeamFactory(name=f"Team {text}"[:100], supervisor=supervisor, members=[agent, colleague])
     world.ids["team_id"] = team.pk
     sales = QueueFactory(name="sales")
     QueueFactory(name="support")
