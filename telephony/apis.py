@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from callcenter.permissions import api_permission
+from callcenter.permissions import api_permission, upload_content_length
 from telephony.acd import acd_commands_take
 from telephony.feeds import batch_parse, feed_authenticate
 from telephony.live import ingest_effects_publish
@@ -148,7 +148,7 @@ class RecordingUploadApi(APIView):
     )
     def post(self, request: Request, call_id: int) -> Response:
         # Refuse an announced oversize body before reading it.
-        recording_upload_check_size(_content_length(request))
+        recording_upload_check_size(upload_content_length(request))
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
@@ -161,12 +161,3 @@ class RecordingUploadApi(APIView):
             "recording": reverse("qa:recording", args=[stored.call.pk]),
         }
         return Response(self.OutputSerializer(data).data, status=status.HTTP_201_CREATED)
-
-
-def _content_length(request: Request) -> int | None:
-    """The body's announced length, less a little for the multipart envelope; None when unknown."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or "")
-    except ValueError:
-        return None
-    return max(0, length - 16 * 1024)

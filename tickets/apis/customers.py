@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from callcenter.permissions import api_permission
+from callcenter.permissions import api_permission, upload_content_length
 from callcenter.phones import InvalidPhoneNumberError, phone_normalize
 from tickets.models import Customer
 from tickets.selectors.customers import (
@@ -432,6 +432,7 @@ class CustomerImportApi(APIView):
         responses={200: OutputSerializer, 413: OpenApiResponse(description="Over the size or row limit")},
     )
     def post(self, request: Request) -> Response:
+        customer_import.customer_import_check_size(upload_content_length(request))  # before reading it
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
