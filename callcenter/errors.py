@@ -46,6 +46,13 @@ class ForbiddenError(ApplicationError):
     code = "forbidden"
 
 
+class PayloadTooLargeError(ApplicationError):
+    """An upload or body over its size or row limit: 413."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = "too_large"
+
+
 def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if fields:

@@ -40,3 +40,13 @@ def api_permission(permission: str) -> type[BasePermission]:
 
     HasPermission.__name__ = f"Has_{permission.replace('.', '_')}"
     return HasPermission
+
+
+def upload_content_length(request: Any) -> int | None:
+    """An upload's announced size (the body's Content-Length less a little for the multipart
+    envelope), so an oversize upload is refused before it is read; None when not announced."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
+    return max(0, length - 16 * 1024)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -70,6 +71,18 @@ class KpiReportApi(APIView):
             "`short_abandon` (whole seconds). Each row has its group key(s) and every KPI key of "
             "DESIGN §3; undefined ratios are null."
         ),
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, required=True, description="First local day."),
+            OpenApiParameter(
+                "to", OpenApiTypes.DATE, required=True, description="Last local day (included)."
+            ),
+            OpenApiParameter("by", OpenApiTypes.STR, enum=list(BY_CHOICES)),
+            OpenApiParameter("queue", OpenApiTypes.STR, description="Queue name."),
+            OpenApiParameter("team", OpenApiTypes.INT, description="Team id."),
+            OpenApiParameter("agent", OpenApiTypes.STR, description="Agent code."),
+            OpenApiParameter("sl_threshold", OpenApiTypes.INT, description="Whole seconds."),
+            OpenApiParameter("short_abandon", OpenApiTypes.INT, description="Whole seconds."),
+        ],
         responses={200: OutputSerializer, 400: OpenApiResponse(description="Invalid parameters")},
     )
     def get(self, request: Request) -> Response:

@@ -1,19 +1,23 @@
-"""The feed ingest API: POST /api/telephony/events."""
+"""The feed ingest API (POST /api/telephony/events), the ACD's command queue and recording uploads."""
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from callcenter.permissions import api_permission, upload_content_length
 from telephony.acd import acd_commands_take
 from telephony.feeds import batch_parse, feed_authenticate
 from telephony.live import ingest_effects_publish
 from telephony.services import MAX_BATCH, call_events_ingest
+from telephony.uploads import recording_upload, recording_upload_check_size
 
 
 class EventIngestApi(APIView):
@@ -108,3 +112,52 @@ class AcdCommandsApi(APIView):
         source = feed_authenticate(request._request)
         commands = acd_commands_take(source=source)
         return Response(self.OutputSerializer({"commands": commands}).data)
+
+
+class RecordingUploadApi(APIView):
+    """QA and admins upload the recording of a call: WAV or MP3 (told by content), size-limited."""
+
+    permission_classes = [api_permission("qa.evaluate_calls")]
+    parser_classes = [MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField(help_text="The recording: WAV (RIFF/WAVE) or MP3, by content.")
+
+        class Meta:
+            ref_name = "RecordingUploadInput"
+
+    class OutputSerializer(serializers.Serializer):
+        call = serializers.IntegerField()
+        kind = serializers.CharField(help_text="wav or mp3, as read from the content.")
+        size = serializers.IntegerField()
+        duration_s = serializers.FloatField(allow_null=True)
+        recording = serializers.CharField(help_text="Where it plays (access-checked).")
+
+        class Meta:
+            ref_name = "RecordingUpload"
+
+    @extend_schema(
+        summary="Upload the recording of a call (multipart field `file`)",
+        request={"multipart/form-data": InputSerializer},
+        responses={
+            201: OutputSerializer,
+            400: OpenApiResponse(description="No file, empty, or neither WAV nor MP3 by content"),
+            404: OpenApiResponse(description="No such call"),
+            413: OpenApiResponse(description="Over RECORDING_UPLOAD_MAX_BYTES"),
+        },
+    )
+    def post(self, request: Request, call_id: int) -> Response:
+        # Refuse an announced oversize body before reading it.
+        recording_upload_check_size(upload_content_length(request))
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        stored = recording_upload(call_id=call_id, actor=request.user, upload=upload.file, size=upload.size)
+        data = {
+            "call": stored.call.pk,
+            "kind": stored.kind,
+            "size": stored.size,
+            "duration_s": stored.duration_s,
+            "recording": reverse("qa:recording", args=[stored.call.pk]),
+        }
+        return Response(self.OutputSerializer(data).data, status=status.HTTP_201_CREATED)

@@ -40,6 +40,8 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        # Supervisors and admins (tickets.*): a CSV of customers at once (tickets.services.customer_import).
+        permissions = [("import_customers", "Can import customers from a CSV file")]
         # Search pages go newest first by id (the primary key index). Trigram indexes for `icontains`
         # search live in migration 0002, the name-prefix one in 0005 (PostgreSQL only).
 

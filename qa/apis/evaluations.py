@@ -138,6 +138,8 @@ def _detail(request: Request, evaluation_id: int) -> Response:
 
 class EvaluationListApi(APIView):
     permission_classes = [ANYONE]
+    # Not used by APIView itself: tells the schema that the list comes in cursor pages.
+    pagination_class = EvaluationPagination
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=EvaluationStatus.choices, required=False)
@@ -271,7 +273,8 @@ class EvaluationAcknowledgeApi(APIView):
 
 
 class EvaluationDisputeApi(APIView):
-    permission_classes = [ANYONE]
+    # Only agents (their own evaluations) dispute: other roles get 403 before their input is read.
+    permission_classes = [any_permission(OWN)]
 
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(allow_blank=True, max_length=4000)

@@ -34,6 +34,8 @@ class CallPagination(CursorPagination):
 
 class CallSearchApi(APIView):
     permission_classes = [STAFF]
+    # Not used by APIView itself: tells the schema that the list comes in cursor pages.
+    pagination_class = CallPagination
 
     class FilterSerializer(serializers.Serializer):
         agent = serializers.IntegerField(required=False, help_text="User id.")

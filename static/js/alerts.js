@@ -10,8 +10,10 @@
     toast.setAttribute("role", "alert");
     toast.dataset.testid = "alert";
     toast.dataset.kind = alert.kind || "";
-    const title = document.createElement(alert.url ? "a" : "strong");
-    if (alert.url) title.href = alert.url;
+    // Only this site's own pages are linked ("/…", not "//host" or "javascript:").
+    const url = typeof alert.url === "string" && /^\/(?!\/)/.test(alert.url) ? alert.url : "";
+    const title = document.createElement(url ? "a" : "strong");
+    if (url) title.href = url;
     title.textContent = alert.title || "";
     const text = document.createElement("p");
     text.textContent = alert.message || "";

@@ -63,7 +63,14 @@
     const response = await fetch(desk.dataset.actionUrl.replace("CALL", encodeURIComponent(callId)), {
       method: "POST", body: body, headers: { "X-CSRFToken": csrf, "HX-Request": "true" }, credentials: "same-origin",
     });
-    document.getElementById("desk-notice").innerHTML = await response.text();
+    // Only the notice fragment is shown, parsed inertly (no scripts run); any other answer — a
+    // login or error page — becomes a plain message rather than markup in the desk.
+    const notice = document.getElementById("desk-notice");
+    const parsed = new DOMParser().parseFromString(await response.text(), "text/html");
+    const fragment = parsed.querySelector("[data-testid=desk-notice]");
+    if (fragment) notice.replaceChildren(document.importNode(fragment, true));
+    else if (!response.ok) notice.textContent = desk.dataset.actionFailed || "The action failed.";
+    else notice.replaceChildren();
     if (response.ok && action === "hold") { held = true; render(); }
     if (response.ok && action === "unhold") { held = false; render(); }
   }

@@ -10,14 +10,15 @@ from typing import Any
 
 from django.urls import path, re_path, reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from callcenter.permissions import api_permission
+from callcenter.permissions import api_permission, upload_content_length
 from callcenter.phones import InvalidPhoneNumberError, phone_normalize
 from tickets.models import Customer
 from tickets.selectors.customers import (
@@ -29,6 +30,7 @@ from tickets.selectors.customers import (
     customers_attach_card_data,
     customers_match_phone,
 )
+from tickets.services import customer_import
 from tickets.services import customers as services
 
 VIEW_CUSTOMERS = api_permission("tickets.view_customer")
@@ -398,8 +400,50 @@ class CustomerMatchApi(APIView):
         return Response({"number": number, "results": CustomerOutputSerializer(matches, many=True).data})
 
 
+# --- CSV import ------------------------------------------------------------------------------------
+class CustomerImportApi(APIView):
+    """Supervisors and admins import customers from a UTF-8 CSV: all rows or none."""
+
+    permission_classes = [api_permission(customer_import.IMPORT_PERMISSION)]
+    parser_classes = [MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField(help_text="UTF-8 CSV with a header row (see the README for columns).")
+
+        class Meta:
+            ref_name = "CustomerImportInput"
+
+    class OutputSerializer(serializers.Serializer):
+        rows = serializers.IntegerField(help_text="Customer rows in the file.")
+        created = serializers.IntegerField()
+        duplicates = serializers.IntegerField(help_text="Rows skipped: their phone or e-mail is known.")
+        duplicate_lines = serializers.ListField(child=serializers.IntegerField())
+
+        class Meta:
+            ref_name = "CustomerImportResult"
+
+    @extend_schema(
+        summary="Import customers from a CSV file (multipart field `file`)",
+        description=(
+            "Columns: " + ", ".join(customer_import.COLUMNS) + ". Any bad row: 400 with "
+            "`error.fields.rows` = [{line, errors: {column: [message]}}] and nothing written."
+        ),
+        request={"multipart/form-data": InputSerializer},
+        responses={200: OutputSerializer, 413: OpenApiResponse(description="Over the size or row limit")},
+    )
+    def post(self, request: Request) -> Response:
+        customer_import.customer_import_check_size(upload_content_length(request))  # before reading it
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        customer_import.customer_import_check_size(upload.size)
+        result = customer_import.customers_import(actor=request.user, content=upload.read())
+        return Response(self.OutputSerializer(result.as_dict()).data)
+
+
 urlpatterns = [
     path("customers/", CustomerListApi.as_view(), name="api-customers"),
+    path("customers/import", CustomerImportApi.as_view(), name="api-customers-import"),
     # Screen pops call it as /api/customers/match?phone=…; the slash is optional.
     re_path(r"^customers/match/?$", CustomerMatchApi.as_view(), name="api-customers-match"),
     path("customers/<int:customer_id>/", CustomerDetailApi.as_view(), name="api-customer"),

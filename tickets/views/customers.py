@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
@@ -25,6 +27,7 @@ from tickets.selectors.customers import (
     customer_timeline,
     customers_sharing_contact_points,
 )
+from tickets.services import customer_import
 from tickets.services import customers as services
 from tickets.views.customer_forms import CustomerForm
 
@@ -70,6 +73,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "previous_url": link(page.previous_cursor),
         "error": error,
         "can_add": request.user.has_perm("tickets.add_customer"),
+        "can_import": request.user.has_perm(customer_import.IMPORT_PERMISSION),
         "new_url": new_url,
     }
     return render(request, "tickets/customer_list.html", context, status=400 if error else 200)
@@ -176,8 +180,49 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     return render(request, "tickets/customer_detail.html", context, status=status)
 
 
+# --- CSV import ------------------------------------------------------------------------------------
+class CustomerImportForm(Form):
+    file = forms.FileField(label=_("CSV file (UTF-8)"))
+
+
+@page_permission_required(customer_import.IMPORT_PERMISSION)
+def customer_import_page(request: HttpRequest) -> HttpResponse:
+    """Upload a customer CSV; the result, or every bad row by line, shows on the same page."""
+    result = None
+    row_errors: list[dict[str, Any]] = []
+    status = 200
+    form = CustomerImportForm()
+    if request.method == "POST":
+        form = CustomerImportForm(request.POST, request.FILES)
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                customer_import.customer_import_check_size(upload.size)
+                result = customer_import.customers_import(actor=request.user, content=upload.read())
+            except ForbiddenError:
+                raise PermissionDenied from None
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+                row_errors = (error.fields or {}).get("rows", [])
+                status = error.status_code
+            else:
+                status = 200
+                form = CustomerImportForm()
+    context = {
+        "form": form,
+        "result": result,
+        "row_errors": row_errors,
+        "columns": customer_import.COLUMNS,
+        "max_rows": settings.CUSTOMER_IMPORT_MAX_ROWS,
+        "max_bytes": settings.CUSTOMER_IMPORT_MAX_BYTES,
+    }
+    return render(request, "tickets/customer_import.html", context, status=status)
+
+
 urlpatterns = [
     path("customers/", customer_list, name="customer_list"),
     path("customers/new/", customer_create, name="customer_create"),
+    path("customers/import/", customer_import_page, name="customer_import"),
     path("customers/<int:customer_id>/", customer_detail, name="customer_detail"),
 ]
