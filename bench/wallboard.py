@@ -27,7 +27,7 @@ import uuid
 from datetime import UTC, datetime
 from urllib.parse import urlparse
 
-from common import django_setup, report, start_server
+from common import CpuMeter, django_setup, report, start_server
 
 AGENTS = 60
 DRIVERS = 3  # feeds posting at once (each batch waits for its commit, as a PBX connector does)
@@ -140,7 +140,9 @@ async def client(
             )
 
 
-async def run_clients(url: str, cookie: str, host: str, count: int, seconds: float, drive_fn) -> list[list]:
+async def run_clients(
+    url: str, cookie: str, host: str, count: int, seconds: float, drive_fn, on_drive=None
+) -> list[list]:
     logs: list[list] = [[] for _ in range(count)]
     stop = asyncio.Event()
     readies = [asyncio.Event() for _ in range(count)]
@@ -151,6 +153,8 @@ async def run_clients(url: str, cookie: str, host: str, count: int, seconds: flo
             await asyncio.sleep(0.2)  # a gentle ramp: 500 logins at once are not what is measured
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), timeout=120)
     print(f"  {count} wallboard sockets open")
+    if on_drive is not None:
+        await asyncio.to_thread(on_drive)  # it reads the database: not from the event loop
     drivers = [threading.Thread(target=drive_fn, args=(k,)) for k in range(DRIVERS)]
     for driver in drivers:
         driver.start()
@@ -191,6 +195,7 @@ def main() -> None:
     server, base = start_server(workers=args.workers)
     host = urlparse(base).netloc
     sent: list[float] = []
+    meter = CpuMeter(server.pid)
     try:
         logs = asyncio.run(
             run_clients(
@@ -200,8 +205,10 @@ def main() -> None:
                 args.clients,
                 args.seconds,
                 lambda k: drive(base, source.secret, args.seconds, args.rate, sent, source.name, k),
+                on_drive=meter.begin,
             )
         )
+        cpu_s = meter.end()
     finally:
         server.terminate()
         server.wait()
@@ -242,6 +249,12 @@ def main() -> None:
         print(
             f"  mean {statistics.mean(latencies) * 1000:.0f} ms over {len(latencies):,} client × batch pairs"
         )
+    events = len(sent) * 50
+    load = " ".join(f"{n:.2f}" for n in os.getloadavg())
+    print(
+        f"  CPU (server processes + their PostgreSQL backends) {cpu_s:.1f} s while driving: "
+        f"{cpu_s / max(1, events) * 1e6:.0f} µs per event; load average {load}"
+    )
     if POSTS:
         posts = sorted(POSTS)
         print(

@@ -74,11 +74,15 @@ def _queue_ids(queue: str | None) -> list[int]:
 
 # --- queue visits -------------------------------------------------------------------------------
 # The visits queued in the range, each with whether it carries its call's survey answer: an index
-# probe per queue (queue_id = ANY) keeps the range scan on visit_queue_idx.
+# probe per queue (queue_id = ANY) keeps the range scan on visit_queue_idx. The groups are keyed by
+# the queue's id and by text in the "C" collation (bytewise, so the same groups): the sorts behind
+# the aggregation then compare integers and bytes instead of calling the locale's strcoll, and the
+# queue's name is joined to the few result rows only.
 _VISITS_CTE = """
 v AS (
-    SELECT date_bin('15 minutes', v.queued_at, %(epoch)s) AS p, q.name AS queue, v.agent_code,
-           v.outcome, v.wait_s, v.talk_s, v.hold_s, v.acw_s, v.ended_at IS NOT NULL AS ended,
+    SELECT date_bin('15 minutes', v.queued_at, %(epoch)s) AS p, v.queue_id,
+           v.agent_code COLLATE "C" AS agent_code, v.outcome COLLATE "C" AS outcome,
+           v.wait_s, v.talk_s, v.hold_s, v.acw_s, v.ended_at IS NOT NULL AS ended,
            c.csat, c.nps,
            CASE WHEN c.csat IS NULL AND c.nps IS NULL THEN FALSE ELSE NOT EXISTS (
                SELECT 1 FROM __visit__ w
@@ -87,7 +91,6 @@ v AS (
                    > (CASE WHEN v.answered_at IS NULL THEN 0 ELSE 100000 END + v.seq)
            ) END AS surveyed
     FROM __visit__ v
-    JOIN __queue__ q ON q.id = v.queue_id
     JOIN __call__ c ON c.id = v.call_id
     WHERE v.queue_id = ANY(%(queue_ids)s) AND v.queued_at >= %(start)s AND v.queued_at < %(end)s
           __agents__
@@ -106,7 +109,7 @@ vb AS (
     FROM v
 ),
 b1 AS (
-    SELECT p, queue, coalesce(agent_code, '') AS agent, GROUPING(agent_code) AS whole, outcome, b,
+    SELECT p, queue_id, coalesce(agent_code, '') AS agent, GROUPING(agent_code) AS whole, outcome, b,
         count(*) AS n,
         count(*) FILTER (WHERE ended) AS n_ended,
         count(*) FILTER (WHERE wait_s <= {SL_THRESHOLD_S}) AS n_within,
@@ -124,7 +127,7 @@ b1 AS (
     FROM vb GROUP BY __GROUPS__
 ),
 res AS (
-    SELECT p, queue, agent AS agent_code, whole,
+    SELECT p, queue_id, agent AS agent_code, whole,
         sum(n)::bigint AS offered,
         coalesce(sum(n) FILTER (WHERE outcome = 'answered'), 0)::bigint AS answered,
         coalesce(sum(n) FILTER (WHERE outcome = 'abandoned'), 0)::bigint AS abandoned,
@@ -149,10 +152,13 @@ res AS (
                  '{{}}'::jsonb) AS answered_hist,
         coalesce(jsonb_object_agg(b::text, n) FILTER (WHERE outcome = 'abandoned' AND b IS NOT NULL),
                  '{{}}'::jsonb) AS abandoned_hist
-    FROM b1 GROUP BY p, queue, agent, whole
+    FROM b1 GROUP BY p, queue_id, agent, whole
+),
+named AS (
+    SELECT res.*, q.name AS queue FROM res JOIN __queue__ q ON q.id = res.queue_id
 )"""  # noqa: S608 - fixed SQL text; every value is a parameter
-_PLAIN = "p, queue, agent_code, outcome, b"
-_BOTH = "GROUPING SETS ((p, queue, agent_code, outcome, b), (p, queue, outcome, b))"
+_PLAIN = "p, queue_id, agent_code, outcome, b"
+_BOTH = "GROUPING SETS ((p, queue_id, agent_code, outcome, b), (p, queue_id, outcome, b))"
 
 
 def _agg(grouping: str) -> str:
@@ -183,6 +189,7 @@ VISIT_COLUMNS = (
     "answered_hist",
     "abandoned_hist",
 )
+ANNOTATION_COLUMNS = ("fcr_first", "fcr_resolved", "qa_sum", "qa_count")
 
 
 def _visit_params(start: datetime, end: datetime, queue: str | None, agent_codes: Collection[str] | None):
@@ -200,32 +207,51 @@ def _visit_params(start: datetime, end: datetime, queue: str | None, agent_codes
 
 
 def visit_rollup_sql(*, start: datetime, end: datetime, stamp: datetime) -> tuple[str, dict[str, Any]]:
-    """The upsert of the interval and whole-queue interval rows of the visits queued in
-    [start, end), from one scan of the visits (PostgreSQL)."""
+    """One statement that makes the interval and whole-queue interval rows of [start, end) those of
+    the visits queued then, from one scan of the visits (PostgreSQL): new rows are inserted, rows
+    whose values changed are updated, unchanged rows are left alone (a rerun writes almost
+    nothing), and rows of the range the visits no longer give are deleted. Call-level annotations
+    (QA, FCR) start at zero; the caller writes them next. Returns one row: (rows computed, rows
+    inserted or updated, rows deleted)."""
     params, agents = _visit_params(start, end, None, None)
     params["stamp"] = stamp
-    columns = ", ".join(connection.ops.quote_name(name) for name in VISIT_COLUMNS)
-    updates = ", ".join(
-        f"{connection.ops.quote_name(name)} = EXCLUDED.{connection.ops.quote_name(name)}"
-        for name in (*VISIT_COLUMNS, "fcr_first", "fcr_resolved", "qa_sum", "qa_count", "computed_at")
-    )
-    select = ", ".join(f'res."{name}"' for name in VISIT_COLUMNS)
-    text = (
-        "WITH "
-        + _VISITS_CTE.replace("__agents__", agents)
-        + ","
-        + _agg(_BOTH)
-        + f"""
-INSERT INTO __rollup__ (grain, period_start, queue, agent_code, {columns},
-                        fcr_first, fcr_resolved, qa_sum, qa_count, computed_at)
-SELECT CASE WHEN res.whole = 1 THEN 'q_interval' ELSE 'interval' END, res.p, res.queue, res.agent_code,
-       {select}, 0, 0, 0, 0, %(stamp)s
-FROM res
-ORDER BY 1, 2, 3, 4
-ON CONFLICT (grain, period_start, queue, agent_code) DO UPDATE SET {updates}
-"""  # noqa: S608 - identifiers from model metadata; every value is a parameter
-    )
-    return _sql(text), params
+    q = connection.ops.quote_name
+    kept = (*VISIT_COLUMNS, *ANNOTATION_COLUMNS)
+    columns = ", ".join(q(name) for name in kept)
+    updates = ", ".join(f"{q(name)} = EXCLUDED.{q(name)}" for name in (*kept, "computed_at"))
+    old = ", ".join(f"t.{q(name)}" for name in kept)
+    new = ", ".join(f"EXCLUDED.{q(name)}" for name in kept)
+    select = ", ".join(f'named."{name}"' for name in VISIT_COLUMNS)
+    zeros = ", ".join("0" for _name in ANNOTATION_COLUMNS)
+    head = "WITH " + _VISITS_CTE.replace("__agents__", agents) + "," + _agg(_BOTH)
+    # Identifiers from model metadata; every value is a parameter.
+    body = f""",
+out AS (
+    SELECT CASE WHEN named.whole = 1 THEN 'q_interval' ELSE 'interval' END AS grain, named.p,
+           named.queue, named.agent_code, {select}, {zeros}
+    FROM named
+),
+written AS (
+    INSERT INTO __rollup__ AS t (grain, period_start, queue, agent_code, {columns}, computed_at)
+    SELECT out.*, %(stamp)s FROM out
+    ON CONFLICT (grain, period_start, queue, agent_code) DO UPDATE SET {updates}
+    WHERE ({old}) IS DISTINCT FROM ({new})
+    RETURNING 1
+),
+gone AS (
+    -- NOT IN over the result becomes one hash probed per stored row: its cost never rests on
+    -- the planner's guess of how many rows the range holds (statistics taken before a run say
+    -- none, and a nested loop over the result per row would be quadratic).
+    DELETE FROM __rollup__ AS r
+    WHERE r.grain IN ('interval', 'q_interval') AND r.period_start >= %(start)s AND r.period_start < %(end)s
+      AND (r.grain COLLATE "C", r.period_start, r.queue COLLATE "C", r.agent_code COLLATE "C") NOT IN (
+          SELECT grain COLLATE "C", p, queue COLLATE "C", agent_code COLLATE "C" FROM out
+      )
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM out), (SELECT count(*) FROM written), (SELECT count(*) FROM gone)
+"""  # noqa: S608
+    return _sql(head + body), params
 
 
 def visit_totals(
@@ -242,7 +268,7 @@ def visit_totals(
     params, agents = _visit_params(start, end, queue, agent_codes)
     if not params["queue_ids"]:
         return {}
-    text = "WITH " + _VISITS_CTE.replace("__agents__", agents) + "," + _agg(_PLAIN) + " SELECT * FROM res"  # noqa: S608
+    text = "WITH " + _VISITS_CTE.replace("__agents__", agents) + "," + _agg(_PLAIN) + " SELECT * FROM named"  # noqa: S608
     found: dict[Key, Totals] = {}
     with connection.cursor() as cursor:
         cursor.execute(_sql(text), params)
@@ -412,9 +438,11 @@ def fcr_flags_for(logs: list[inputs.Contact]) -> dict[str, tuple[int, int]]:
 
 
 # --- presence -----------------------------------------------------------------------------------
-_PRESENCE_SQL = """
-WITH s AS (
-    SELECT agent_code, state, greatest(started_at, %(start)s) AS a,
+# Agent codes grouped in the "C" collation (bytewise: cheaper, same groups). `cut` stays
+# materialised: scanning the segments twice instead cost more CPU than its temporary file.
+_PRESENCE_CTES = """
+s AS (
+    SELECT agent_code COLLATE "C" AS agent_code, state, greatest(started_at, %(start)s) AS a,
            least(coalesce(ended_at, %(cap)s), %(end)s) AS b
     FROM __segment__
     WHERE agent_code = ANY(%(codes)s) AND state = ANY(%(states)s)
@@ -432,28 +460,46 @@ WITH s AS (
            extract(epoch FROM least(cut.b, g + interval '15 minutes') - greatest(cut.a, g))::float8 AS secs
     FROM cut CROSS JOIN LATERAL generate_series(cut.first_p, cut.last_p, interval '15 minutes') AS g
     WHERE cut.first_p < cut.last_p
-)
-SELECT p, agent_code, __states__ FROM pieces GROUP BY 1, 2
-"""
+)"""
+_PRESENCE_SQL = "WITH " + _PRESENCE_CTES + " SELECT p, agent_code, __states__ FROM pieces GROUP BY 1, 2"  # noqa: S608
+
+
+def _state_sums() -> str:
+    return ", ".join(
+        f"coalesce(sum(secs) FILTER (WHERE state = '{state}'), 0) AS {column}"
+        for state, column in STATE_COLUMN.items()
+    )
 
 
 def presence_rollup_sql(
     *, start: datetime, end: datetime, now: datetime, stamp: datetime
 ) -> tuple[str, dict[str, Any]]:
-    """The upsert of the presence interval rows for [start, end) (PostgreSQL)."""
-    states = ", ".join(
-        f"coalesce(sum(secs) FILTER (WHERE state = '{state}'), 0) AS {column}"
-        for state, column in STATE_COLUMN.items()
-    )
+    """One statement that makes the presence interval rows of [start, end) those of the segments
+    (PostgreSQL): inserts new rows, updates changed ones, leaves unchanged ones alone and deletes
+    rows of the range no segment gives any more. Returns (rows computed, written, deleted)."""
     columns = ", ".join(STATE_COLUMN.values())
     updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in (*STATE_COLUMN.values(), "computed_at"))
-    select = _PRESENCE_SQL.replace("__states__", states)
+    old = ", ".join(f"t.{column}" for column in STATE_COLUMN.values())
+    new = ", ".join(f"EXCLUDED.{column}" for column in STATE_COLUMN.values())
     # Identifiers are fixed here; every value is a parameter.
-    text = (
-        f"INSERT INTO __presence_rollup__ (grain, period_start, agent_code, {columns}, computed_at) "  # noqa: S608
-        f"SELECT 'interval', p, agent_code, {columns}, %(stamp)s FROM ({select}) AS t ORDER BY 2, 3 "
-        f"ON CONFLICT (grain, period_start, agent_code) DO UPDATE SET {updates}"
-    )
+    text = f"""WITH {_PRESENCE_CTES},
+out AS (SELECT p, agent_code, {_state_sums()} FROM pieces GROUP BY 1, 2),
+written AS (
+    INSERT INTO __presence_rollup__ AS t (grain, period_start, agent_code, {columns}, computed_at)
+    SELECT 'interval', p, agent_code, {columns}, %(stamp)s FROM out
+    ON CONFLICT (grain, period_start, agent_code) DO UPDATE SET {updates}
+    WHERE ({old}) IS DISTINCT FROM ({new})
+    RETURNING 1
+),
+gone AS (
+    -- NOT IN: one hash of the result, probed per stored row (see visit_rollup_sql).
+    DELETE FROM __presence_rollup__ AS r
+    WHERE r.grain = 'interval' AND r.period_start >= %(start)s AND r.period_start < %(end)s
+      AND (r.period_start, r.agent_code COLLATE "C") NOT IN (SELECT p, agent_code FROM out)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM out), (SELECT count(*) FROM written), (SELECT count(*) FROM gone)
+"""  # noqa: S608
     params = {
         "start": start,
         "end": end,
@@ -482,10 +528,6 @@ def presence_totals(
     cap = min(now, end)
     if engine_for(engine) == "python":
         return _presence_totals_python(start, end, cap, codes)
-    states = ", ".join(
-        f"coalesce(sum(secs) FILTER (WHERE state = '{state}'), 0) AS {column}"
-        for state, column in STATE_COLUMN.items()
-    )
     params = {
         "start": start,
         "end": end,
@@ -496,7 +538,7 @@ def presence_totals(
     }
     found: dict[AgentKey, Totals] = {}
     with connection.cursor() as cursor:
-        cursor.execute(_sql(_PRESENCE_SQL.replace("__states__", states)), params)
+        cursor.execute(_sql(_PRESENCE_SQL.replace("__states__", _state_sums())), params)
         names = [column.name for column in cursor.description]
         for row in cursor.fetchall():
             values = dict(zip(names, row, strict=True))

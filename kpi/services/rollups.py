@@ -57,6 +57,7 @@ class RollupStats:
     visit_rows: int = 0
     presence_rows: int = 0
     days: int = 0
+    rows_written: int = 0  # rows the SQL engine inserted, changed or deleted (a rerun writes few)
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds per step, for operators and bench/
 
@@ -65,6 +66,7 @@ class RollupStats:
         self.visit_rows += other.visit_rows
         self.presence_rows += other.presence_rows
         self.days += other.days
+        self.rows_written += other.rows_written
         for name, seconds in other.phases.items():
             self.phases[name] = self.phases.get(name, 0.0) + seconds
 
@@ -127,10 +129,12 @@ def _compute_intervals(start: datetime, end: datetime, *, now: datetime, engine:
         stamp = timezone.now()
         began = time.perf_counter()
         if sql:
+            # Writes only what changed and deletes the range's rows the visits no longer give.
             text, params = aggregate.visit_rollup_sql(start=start, end=end, stamp=stamp)
             with connection.cursor() as cursor:
                 cursor.execute(text, params)
-                stats.visit_rows = cursor.rowcount
+                stats.visit_rows, changed, deleted = cursor.fetchone()
+                stats.rows_written += changed + deleted
         else:
             rows = aggregate.visit_totals(start=start, end=end, engine="python")
             stats.visit_rows = _visit_rows_write(_with_whole_queues(rows), stamp, update=VISIT_FIELDS)
@@ -142,7 +146,8 @@ def _compute_intervals(start: datetime, end: datetime, *, now: datetime, engine:
             text, params = aggregate.presence_rollup_sql(start=start, end=end, now=now, stamp=stamp)
             with connection.cursor() as cursor:
                 cursor.execute(text, params)
-                stats.presence_rows = cursor.rowcount
+                stats.presence_rows, changed, deleted = cursor.fetchone()
+                stats.rows_written += changed + deleted
         else:
             presence = aggregate.presence_totals(start=start, end=end, now=now, engine="python")
             stats.presence_rows = _presence_rows_write(
@@ -151,10 +156,11 @@ def _compute_intervals(start: datetime, end: datetime, *, now: datetime, engine:
             )
         began = stats.time("presence", began)
         span = {"period_start__gte": start, "period_start__lt": end}
-        VisitRollup.objects.filter(grain__in=[Grain.INTERVAL, Grain.QUEUE_INTERVAL], **span).exclude(
-            computed_at=stamp
-        ).delete()
-        PresenceRollup.objects.filter(grain=Grain.INTERVAL, **span).exclude(computed_at=stamp).delete()
+        if not sql:
+            VisitRollup.objects.filter(grain__in=[Grain.INTERVAL, Grain.QUEUE_INTERVAL], **span).exclude(
+                computed_at=stamp
+            ).delete()
+            PresenceRollup.objects.filter(grain=Grain.INTERVAL, **span).exclude(computed_at=stamp).delete()
         by_generation: dict[int, list[datetime]] = defaultdict(list)
         for moment, generation in generations.items():
             by_generation[generation].append(moment)

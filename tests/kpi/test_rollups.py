@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db.models import F
+from django.utils import timezone
 
 from kpi import aggregate
 from kpi.models import PresenceRollup, RollupDay, RollupInterval, VisitRollup
@@ -162,6 +163,50 @@ def test_report_from_rollups_equals_the_report_from_raw_data(random_data):
     rollup_compute(start=START, end=END, now=NOW)
     # Sums of floats in another order differ in the last bits only.
     assert [_rounded(row.as_dict()) for row in kpi_report(query, now=NOW)] == raw
+
+
+def test_a_rerun_writes_nothing_when_nothing_changed(random_data):
+    rollup_compute(start=START, end=END, now=NOW, engine="sql")
+    rows, presence = _rows(), _presence_rows()
+    again = rollup_compute(start=START, end=END, now=NOW, engine="sql")
+    assert again.visit_rows > 0 and again.presence_rows > 0
+    assert again.rows_written == 0
+    assert (_rows(), _presence_rows()) == (rows, presence)
+
+
+def test_a_rerun_writes_the_rows_new_data_changes(random_data):
+    rollup_compute(start=START, end=END, now=NOW, engine="sql")
+    call_events_ingest(
+        source=random_data,
+        raw_events=call_events("late1", queue="sales", queued=100, agent="alice", answered=104, ended=300),
+    )
+    before = timezone.now()
+    again = rollup_compute(start=START, end=END, now=NOW, engine="sql")
+    # Of the interval rows, the agent's and the queue's of that interval are written again; the
+    # rest keep their stamp. Alice's presence changes in an interval or two. (Day rows, a few per
+    # day, are all written again.)
+    rewritten = VisitRollup.objects.filter(grain__in=["interval", "q_interval"], computed_at__gte=before)
+    assert sorted(rewritten.values_list("grain", "queue", "agent_code")) == [
+        ("interval", "sales", "alice"),
+        ("q_interval", "sales", ""),
+    ]
+    assert 2 <= again.rows_written < 10
+    by_sql = _rows()
+    rollup_compute(start=START, end=END, now=NOW, engine="python")
+    assert _rows() == by_sql
+
+
+def test_a_rerun_deletes_the_rows_the_data_no_longer_gives(random_data):
+    rollup_compute(start=START, end=END, now=NOW, engine="sql")
+    row = VisitRollup.objects.filter(grain="interval").first()
+    ghost = {"period_start": row.period_start, "computed_at": row.computed_at}
+    VisitRollup.objects.create(grain="interval", queue="ghost", agent_code="nobody", **ghost)
+    VisitRollup.objects.create(grain="q_interval", queue="ghost", agent_code="", **ghost)
+    PresenceRollup.objects.create(grain="interval", agent_code="nobody", **ghost)
+    again = rollup_compute(start=START, end=END, now=NOW, engine="sql")
+    assert again.rows_written == 3
+    assert not VisitRollup.objects.filter(queue="ghost").exists()
+    assert not PresenceRollup.objects.filter(agent_code="nobody").exists()
 
 
 def _rounded(row: dict) -> dict:

@@ -30,6 +30,7 @@ AGENTS = frozenset({AGENT})
 SUPERVISORS = frozenset({SUP})
 WORKFORCE = frozenset({SUP, ADMIN})
 QA_STAFF = frozenset({QA, ADMIN})
+AUDIT_READERS = frozenset({SUP, ADMIN})  # who changed what: supervisors and admins
 QA_LEADS = frozenset({ADMIN})  # admins hold every QA permission; quinn is not a lead
 EVALUATION_READERS = USERS  # agents their own, supervisors their teams', QA all
 
@@ -44,6 +45,7 @@ PAGES: dict[str, frozenset[str]] = {
     "console/users/": CONSOLE,
     "console/users/<int:user_id>/": CONSOLE,
     "console/feeds/": CONSOLE,
+    "console/audit/": AUDIT_READERS,
     "console/queues/": CONSOLE,
     "console/queues/<int:queue_id>/": CONSOLE,
     "console/ivr/": CONSOLE,
@@ -163,6 +165,7 @@ APIS: dict[str, frozenset[str]] = {
     "api/qa/coaching/": frozenset({AGENT, SUP, ADMIN}),
     "api/qa/coaching/<int:session_id>/": frozenset({AGENT, SUP, ADMIN}),
     "api/kpi/report": SUPERVISORS,
+    "api/audit/": AUDIT_READERS,
     "api/schema/": USERS,
     "api/docs/": USERS,
 }
