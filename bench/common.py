@@ -34,6 +34,22 @@ def django_setup() -> None:
         cursor.execute("ANALYZE")
 
 
+def session_key_for(user) -> str:
+    """A logged-in session for `user`, made as Django's login makes one: the configured session
+    engine and the first authentication backend (a session naming another backend is anonymous)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return session.session_key
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -42,26 +42,13 @@ from collections import defaultdict
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlparse
 
-from common import ROOT, CpuMeter, django_setup, record, start_server
+from common import ROOT, CpuMeter, django_setup, record, session_key_for, start_server
 
 QUEUES = "sales,support,billing,tech"
 REFUSED = b'class="message error"'
 
 
 # --- set-up (Django ORM, before the load) ------------------------------------------------------------
-def _session(user) -> str:
-    """A logged-in session for `user`, made the way Django's login makes one."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return session.session_key
-
-
 def users_ensure(agents: int, supervisors: int) -> tuple[list[tuple[str, int]], list[str]]:
     """Desk agents load-agent-N (agent code = username, in the bench teams) and supervisors; returns
     ([(session key, team index)], [supervisor session keys])."""
@@ -80,13 +67,13 @@ def users_ensure(agents: int, supervisors: int) -> tuple[list[tuple[str, int]], 
             user_roles_set(user=user, roles=["agent"])
             teams[k % 5].members.add(user)
             AgentProfile.objects.get_or_create(user=user, defaults={"code": user.username})
-        desk.append((_session(user), k % 5))
+        desk.append((session_key_for(user), k % 5))
     boards = []
     for k in range(supervisors):
         user, created = users.objects.get_or_create(username=f"load-sup-{k + 1}")
         if created:
             user_roles_set(user=user, roles=["supervisor"])
-        boards.append(_session(user))
+        boards.append(session_key_for(user))
     return desk, boards
 
 

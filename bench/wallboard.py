@@ -27,7 +27,7 @@ import uuid
 from datetime import UTC, datetime
 from urllib.parse import urlparse
 
-from common import CpuMeter, django_setup, report, start_server
+from common import CpuMeter, django_setup, report, session_key_for, start_server
 
 AGENTS = 60
 DRIVERS = 3  # feeds posting at once (each batch waits for its commit, as a PBX connector does)
@@ -41,19 +41,14 @@ SNAPSHOT = re.compile(r'"type":\s*"wallboard.snapshot"')
 def _session_cookie(username: str) -> str:
     """A logged-in session for the bench supervisor, made the way Django's login makes one."""
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.auth import get_user_model
 
     from callcenter.services import user_roles_set
 
     user, _ = get_user_model().objects.get_or_create(username=username)
     user_roles_set(user=user, roles=["supervisor"])
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    session_key = session_key_for(user)
+    return f"{settings.SESSION_COOKIE_NAME}={session_key}"
 
 
 def _batch(run: str, n: int, source: str, driver: int) -> tuple[list[dict], float]:
