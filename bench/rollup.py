@@ -47,6 +47,7 @@ def generate_day(day_start: datetime, calls: int, seed: int) -> None:
     from django.db import connection
 
     from agents.models import PresenceCursor, PresenceSegment
+    from callcenter.bulk import table_columns
     from telephony.models import Call, FeedSource, Queue, QueueVisit
 
     rng = random.Random(seed)
@@ -216,51 +217,8 @@ def generate_day(day_start: datetime, calls: int, seed: int) -> None:
                     vacw,
                 )
             )
-    call_columns = [
-        "id",
-        "source_id",
-        "call_id",
-        "direction",
-        "caller",
-        "callee",
-        "queue_id",
-        "agent_code",
-        "agent_id",
-        "offered_at",
-        "queued_at",
-        "answered_at",
-        "ended_at",
-        "wrapup_ended_at",
-        "wait_s",
-        "talk_s",
-        "hold_s",
-        "acw_s",
-        "outcome",
-        "ended_by",
-        "transfers",
-        "ivr_path",
-        "recording_url",
-        "recording_duration_s",
-        "csat",
-        "nps",
-        "first_event_at",
-        "last_event_at",
-    ]
-    visit_columns = [
-        "call_id",
-        "seq",
-        "queue_id",
-        "queued_at",
-        "answered_at",
-        "left_at",
-        "ended_at",
-        "outcome",
-        "agent_code",
-        "wait_s",
-        "talk_s",
-        "hold_s",
-        "acw_s",
-    ]
+    call_columns = table_columns(Call)
+    visit_columns = table_columns(QueueVisit, exclude=["id"])
     segment_columns = [
         "agent_code",
         "state",

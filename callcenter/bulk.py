@@ -17,6 +17,11 @@ from typing import Any
 from django.db import connection, models
 
 
+def table_columns(model: type[models.Model], *, exclude: Sequence[str] = ()) -> list[str]:
+    """The model's database columns in table order: the column list of a COPY or unnest insert."""
+    return [field.column for field in model._meta.concrete_fields if field.column not in exclude]
+
+
 def binary_cursor(*, binary_results: bool = False) -> Any:
     """A cursor on Django's PostgreSQL connection (same transaction) that binds parameters on the
     server; `%b` placeholders send them in binary, and `binary_results` has rows come back in

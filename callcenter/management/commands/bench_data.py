@@ -519,7 +519,8 @@ class Command(BaseCommand):
 
     # --- calls ---------------------------------------------------------------------------------------
     def _calls(self, target: int, days: int, agents: list[tuple[int, str]]) -> str:
-        from telephony.models import Queue
+        from callcenter.bulk import table_columns
+        from telephony.models import Call, Queue, QueueVisit
         from telephony.services import feed_source_ensure
         from tickets.models import Disposition
 
@@ -560,51 +561,8 @@ class Command(BaseCommand):
         outcomes = {"answered": 0, "abandoned": 0, "timed_out": 0}
         visits_n = logs_n = made = 0
         run = f"{have}"  # call ids stay unique when topping up
-        call_columns = [
-            "id",
-            "source_id",
-            "call_id",
-            "direction",
-            "caller",
-            "callee",
-            "queue_id",
-            "agent_code",
-            "agent_id",
-            "offered_at",
-            "queued_at",
-            "answered_at",
-            "ended_at",
-            "wrapup_ended_at",
-            "wait_s",
-            "talk_s",
-            "hold_s",
-            "acw_s",
-            "outcome",
-            "ended_by",
-            "transfers",
-            "ivr_path",
-            "recording_url",
-            "recording_duration_s",
-            "csat",
-            "nps",
-            "first_event_at",
-            "last_event_at",
-        ]
-        visit_columns = [
-            "call_id",
-            "seq",
-            "queue_id",
-            "queued_at",
-            "answered_at",
-            "left_at",
-            "ended_at",
-            "outcome",
-            "agent_code",
-            "wait_s",
-            "talk_s",
-            "hold_s",
-            "acw_s",
-        ]
+        call_columns = table_columns(Call)
+        visit_columns = table_columns(QueueVisit, exclude=["id"])
         log_columns = [
             "call_id",
             "agent_id",
