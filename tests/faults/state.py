@@ -13,35 +13,11 @@ from django.core.management import call_command
 from agents.models import PresenceCursor, PresenceSegment
 from kpi.models import PresenceRollup, RollupDay, RollupInterval, VisitRollup
 from telephony.models import Call, CallEvent, QueueVisit
+from telephony.services import CALL_FIELDS
 
-CALL_COLUMNS = (
-    "call_id",
-    "direction",
-    "caller",
-    "callee",
-    "queue__name",
-    "agent_code",
-    "agent_id",
-    "offered_at",
-    "queued_at",
-    "answered_at",
-    "ended_at",
-    "wrapup_ended_at",
-    "wait_s",
-    "talk_s",
-    "hold_s",
-    "acw_s",
-    "outcome",
-    "ended_by",
-    "transfers",
-    "ivr_path",
-    "recording_url",
-    "recording_duration_s",
-    "csat",
-    "nps",
-    "first_event_at",
-    "last_event_at",
-)
+# Every field ingest derives for a call (telephony's own list), related rows by their natural keys.
+_NATURAL = {"queue": "queue__name", "agent": "agent_id"}
+CALL_COLUMNS = ("call_id", *(_NATURAL.get(field, field) for field in CALL_FIELDS))
 VISIT_COLUMNS = (
     "call__call_id",
     "seq",
