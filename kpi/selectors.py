@@ -139,53 +139,6 @@ def kpi_totals_many(
                     ),
                 )
     return results
-    state = rollup_status(start=start, end=interval_floor(live_end))
-    current, clean_days = state.current, state.clean_days
-    if "interval" in group_by:
-        clean_days = frozenset()
-    day_ranges = [day_bounds(day) for day in sorted(clean_days)]
-    in_days = {moment for first, last in day_ranges for moment in intervals(first, last)}
-    from_intervals = sorted(moment for moment in current if moment not in in_days)
-    live = [moment for moment in intervals(start, live_end) if moment not in current]
-    codes = set(agent_codes) if agent_codes is not None else None
-
-    def merge(rows: dict[tuple, Totals]) -> None:
-        for key, totals in rows.items():
-            found.setdefault(key, Totals()).add(totals)
-
-    def keep(queue_name: str, agent: str) -> bool:
-        return (queue is None or queue_name == queue) and (codes is None or agent in codes)
-
-    # Whole-queue rows answer anything that is not about agents: a few rows a day instead of thousands.
-    grains = AGENT_GRAINS if "agent_code" in group_by or codes is not None else QUEUE_GRAINS
-    common = {"group_by": group_by, "queue": queue, "agent_codes": codes}
-    interval_ranges = list(runs(from_intervals))
-    with_presence = presence and queue is None and "queue" not in group_by
-    presence_common = {"group_by": group_by, "agent_codes": codes}
-    visit_options = {**common, "hists": hists}
-    stored = [
-        (VisitRollup, grains["day"], day_ranges, visit_options),
-        (VisitRollup, grains["interval"], interval_ranges, visit_options),
-    ]
-    if with_presence:
-        stored += [
-            (PresenceRollup, Grain.DAY, day_ranges, presence_common),
-            (PresenceRollup, Grain.INTERVAL, interval_ranges, presence_common),
-        ]
-    for model, grain, ranges, options in stored:
-        merge(_rows_sum_cached(state.version, model=model, grain=grain, ranges=ranges, **options))
-    for first, last in runs(live):
-        last = min(last, live_end)
-        raw = aggregate.visit_totals(start=first, end=last, queue=queue, agent_codes=codes)
-        if annotations:
-            for key, totals in aggregate.call_annotations(start=first, end=last).items():
-                if keep(key[1], key[2]):
-                    raw.setdefault(key, Totals()).add(totals)
-        merge(aggregate.regroup(raw, lambda key: aggregate.group_key(*key, group_by)))
-        if with_presence:
-            states = aggregate.presence_totals(start=first, end=last, now=now, agent_codes=codes)
-            merge(aggregate.regroup(states, lambda key: aggregate.group_key(key[0], "", key[1], group_by)))
-    return found
 
 
 _CACHE: OrderedDict[tuple, dict[tuple, Totals]] = OrderedDict()
