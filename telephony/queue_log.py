@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from telephony.events import EventError, FeedEvent, event_validate
+from telephony.events import EventError, FeedEvent, event_check
 
 ORIGIN = "queue_log"
 SKIPPED_VERBS = frozenset({"QUEUESTART", "CONFIGRELOAD"})
@@ -32,11 +32,28 @@ class _LineError(ValueError):
 class QueueLogResult:
     """One parsed line: an event (valid against the contract), or skipped, or an error message."""
 
-    event: dict[str, Any] | None = None
     skipped: bool = False
     error: str = ""
-    # The same event as validated (what ingest takes without checking it again).
+    # The event as validated (what ingest takes without checking it again).
     feed_event: FeedEvent | None = None
+
+    @property
+    def event(self) -> dict[str, Any] | None:
+        """The event as the native feed would send it (DESIGN §2 keys, RFC 3339 time)."""
+        event = self.feed_event
+        if event is None:
+            return None
+        return {
+            "source": event.source,
+            "event_id": event.event_id,
+            "ts": event.ts.isoformat(),
+            "type": event.type,
+            "call_id": event.call_id,
+            "queue": event.queue,
+            "agent": event.agent,
+            "caller": event.caller,
+            "data": event.data,
+        }
 
 
 @dataclass
@@ -75,15 +92,14 @@ def _put(data: dict[str, Any], key: str, value: Any) -> None:
         data[key] = value
 
 
-def _timestamp(text: str) -> str:
+def _timestamp(text: str) -> datetime:
     text = text.strip()
     if not _NUMBER.fullmatch(text):
         raise _LineError(f"timestamp {text!r} is not Unix epoch seconds")
     try:
-        moment = datetime.fromtimestamp(float(text), tz=UTC)
+        return datetime.fromtimestamp(float(text), tz=UTC)
     except (OverflowError, OSError, ValueError):
         raise _LineError(f"timestamp {text!r} is out of range") from None
-    return moment.isoformat()
 
 
 # Each builder gets the verb and data1..data5 and returns (type, data, caller).
@@ -244,23 +260,22 @@ def queue_log_parse_line(line: str, *, source: str) -> QueueLogResult:
     agent = _value(fields[3])
     if verb == "AGENTLOGIN" and not agent:
         agent = _value(data_fields[0])
-    event = {
-        "source": source,
-        "event_id": queue_log_event_id(line),
-        "ts": ts,
-        "type": event_type,
+    event = FeedEvent(
+        source=source,
+        event_id=queue_log_event_id(line),
+        ts=ts,
+        type=event_type,
         # An agent event carrying a call id would be derived as a call of its own.
-        "call_id": call_id if is_call else "",
-        "queue": _value(fields[2]),
-        "agent": agent,
-        "caller": caller,
-        "data": data,
-    }
+        call_id=call_id if is_call else "",
+        queue=_value(fields[2]),
+        agent=agent,
+        caller=caller,
+        data=data,
+    )
     try:
-        feed_event = event_validate(event, source_name=source)
+        return QueueLogResult(feed_event=event_check(event))
     except EventError as error:
         return QueueLogResult(error=f"{verb}: {error}")
-    return QueueLogResult(event=event, feed_event=feed_event)
 
 
 # --- import --------------------------------------------------------------------------------------
