@@ -1,17 +1,19 @@
-"""Bulk writes that cost one statement per batch on PostgreSQL (columns passed as typed arrays to
-`unnest`), with the ORM's bulk methods as the portable fallback (SQLite).
+"""Bulk writes that cost a statement or three per batch on PostgreSQL, with the ORM's bulk
+methods as the portable fallback (SQLite).
 
 The ORM spends more time preparing each value than PostgreSQL spends storing it; the feed path
-writes thousands of rows a second, so it takes this route. The arrays travel as binary parameters
-of a server-side-binding cursor: Django's default client-side binding quotes every array element
-in Python, which cost six times as much as the binary dump (39.7 ms against 6.6 ms for 500 rows
-of ten columns).
+writes thousands of rows a second, so it takes this route. A small batch travels as typed arrays
+to `unnest`, binary parameters of a server-side-binding cursor (Django's client-side binding
+quotes every array element in Python: six times the cost). A large one is copied in binary into
+a temporary staging table and inserted from there: psycopg dumps array elements one Python call
+at a time, while COPY formats whole rows in C (a third of the client time per value).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -70,6 +72,53 @@ def _column_values(field: models.Field, rows: Sequence[dict[str, Any]]) -> list[
     return [None if value is None else coerce(value) for value in values]
 
 
+# Batches from this size on are staged with COPY; below it the one unnest statement is cheaper.
+COPY_FROM_ROWS = 200
+# The staging column type of each kind of field (anything else goes through unnest).
+_STAGE_TYPES: tuple[tuple[type[models.Field], str], ...] = (
+    (models.BooleanField, "boolean"),
+    (models.FloatField, "float8"),
+    (models.DateTimeField, "timestamptz"),  # before DateField: it is one
+    (models.DateField, "date"),
+    (models.IntegerField, "int8"),
+    (models.AutoField, "int8"),
+    (models.BigAutoField, "int8"),
+    (models.CharField, "text"),
+    (models.TextField, "text"),
+    (models.JSONField, "text"),  # dumped to text here, cast to jsonb in the insert
+)
+
+
+def _stage_type(field: models.Field) -> str | None:
+    if isinstance(field, models.ForeignKey):
+        field = field.target_field
+    for kind, name in _STAGE_TYPES:
+        if isinstance(field, kind):
+            return name
+    return None
+
+
+def copy_to_stage(
+    cursor: Any, table: str, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]]
+) -> str:
+    """Copy `rows` (tuples in the order of `columns`, (name, PostgreSQL type) pairs) in binary
+    into this session's staging table for `table`, and return the staging table's name.
+
+    The temporary table lives as long as the session: created once, emptied by every commit, and
+    emptied here too, for a second batch in the same transaction. `cursor` is a Django cursor on
+    the PostgreSQL connection (a `binary_cursor`).
+    """
+    signature = ",".join(f"{name} {kind}" for name, kind in columns)
+    stage = f"stage_{table}_{zlib.crc32(signature.encode()):08x}"
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({signature}) ON COMMIT DELETE ROWS")
+    cursor.execute(f"DELETE FROM {stage}")  # noqa: S608 - names from model metadata
+    with cursor.cursor.copy(f"COPY {stage} FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([kind for _name, kind in columns])
+        for row in rows:
+            copy.write_row(row)
+    return stage
+
+
 def bulk_insert(
     model: type[models.Model],
     rows: Sequence[dict[str, Any]],
@@ -77,12 +126,14 @@ def bulk_insert(
     conflict: Sequence[str] = (),
     update: Sequence[str] = (),
     returning: Sequence[str] = (),
+    returning_inserted: bool = False,
 ) -> list[tuple]:
     """Insert `rows` (dicts keyed by field attname) in one statement.
 
     With `conflict` fields: on conflict update `update` fields (or do nothing when `update` is
-    empty). Returns the `returning` columns of the written rows (PostgreSQL) — on the fallback,
-    callers re-read what they need.
+    empty). Returns the `returning` columns of the written rows (PostgreSQL), followed, with
+    `returning_inserted`, by whether the row is new (true) or an updated one — on the fallback,
+    nothing: callers re-read what they need.
     """
     if not rows:
         return []
@@ -109,11 +160,33 @@ def bulk_insert(
     arrays = ", ".join(
         f"%b::{'text[]' if isinstance(field, models.JSONField) else _array_type(field)}" for field in fields
     )
-    # Identifiers come from model metadata, values travel as parameters: nothing from input is spliced.
-    sql = (
-        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
-        f"SELECT {', '.join(selects)} FROM unnest({arrays}) AS t({', '.join(columns)})"
-    )
+    values = [_column_values(field, rows) for field in fields]
+    with binary_cursor() as cursor:
+        types = [_stage_type(field) for field in fields]
+        stage = None
+        if len(rows) >= COPY_FROM_ROWS and None not in types:
+            stage = copy_to_stage(
+                cursor,
+                model._meta.db_table,
+                list(zip(columns, types, strict=True)),
+                zip(*values, strict=True),
+            )
+        # Identifiers come from model metadata, values travel as data: nothing from input is spliced.
+        sql = f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) SELECT {', '.join(selects)} "
+        sql += f"FROM {stage} AS t" if stage else f"FROM unnest({arrays}) AS t({', '.join(columns)})"
+        sql += _conflict_clause(model, conflict, update, returning)
+        if returning_inserted:
+            # A row the statement inserted has no deleting transaction yet: PostgreSQL's own
+            # way of telling an insert from the update of an upsert.
+            sql += ", (xmax = 0)" if returning else " RETURNING (xmax = 0)"
+        cursor.execute(sql, [] if stage else values)
+        return cursor.fetchall() if returning or returning_inserted else []
+
+
+def _conflict_clause(
+    model: type[models.Model], conflict: Sequence[str], update: Sequence[str], returning: Sequence[str]
+) -> str:
+    sql = ""
     if conflict:
         target = ", ".join(model._meta.get_field(name).column for name in conflict)
         if update:
@@ -126,9 +199,7 @@ def bulk_insert(
             sql += f" ON CONFLICT ({target}) DO NOTHING"
     if returning:
         sql += " RETURNING " + ", ".join(model._meta.get_field(name).column for name in returning)
-    with binary_cursor() as cursor:
-        cursor.execute(sql, [_column_values(field, rows) for field in fields])
-        return cursor.fetchall() if returning else []
+    return sql
 
 
 def bulk_update_by_pk(

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from agents.presence import PresenceEvent
 from agents.selectors import AgentDirectory, presence_covering
 from agents.services import presence_apply
-from callcenter.bulk import binary_cursor, bulk_insert
+from callcenter.bulk import COPY_FROM_ROWS, binary_cursor, bulk_insert, copy_to_stage
 from telephony.derive import CallSummary, call_derive
 from telephony.events import AGENT_TYPES, EventError, FeedEvent, event_validate
 from telephony.models import Call, CallEvent, FeedSource, QuarantinedEvent, Queue, QueueVisit
@@ -144,17 +144,17 @@ def call_events_ingest(
         result.duplicates += len(valid) - len(new_events)
         result.accepted = len(new_events)
         if new_events:
-            result.calls = _apply(source, new_events, result.directory, stored)
-            transaction.on_commit(lambda: _kpi_note(source, new_events))
+            visit_starts = _apply(source, new_events, result, stored)
+            transaction.on_commit(lambda: _kpi_note(source, new_events, visit_starts))
     result.applied = new_events
     return result
 
 
-def _kpi_note(source: FeedSource, new_events: list[FeedEvent]) -> None:
+def _kpi_note(source: FeedSource, new_events: list[FeedEvent], visit_starts: set[datetime]) -> None:
     """Events for closed intervals (late ones, or calls still going) make kpi recompute them."""
     from kpi.services.rollups import rollup_events_note  # kpi reads telephony, not the reverse
 
-    rollup_events_note(source_id=source.id, events=new_events)
+    rollup_events_note(source_id=source.id, events=new_events, visit_starts=visit_starts)
 
 
 def _lock_calls_and_agents(source: FeedSource, events: Iterable[FeedEvent]) -> None:
@@ -187,17 +187,32 @@ def _lock_key(text: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+_EVENT_STAGE_COLUMNS = (
+    ("event_id", "text"),
+    ("ts", "timestamptz"),
+    ("type", "text"),
+    ("call_id", "text"),
+    ("queue", "text"),
+    ("agent", "text"),
+    ("caller", "text"),
+    ("callee", "text"),
+    ("direction", "text"),
+    ("data", "text"),
+)
 _INSERT_EVENTS = """
 INSERT INTO {table}
     (source_id, event_id, ts, type, call_id, queue, agent, caller, callee, direction, data, received_at)
 SELECT %b, e.event_id, e.ts, e.type, e.call_id, e.queue, e.agent, e.caller, e.callee, e.direction,
        e.data::jsonb, now()
-FROM unnest(%b::text[], %b::timestamptz[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[],
-            %b::text[], %b::text[], %b::text[])
-     AS e(event_id, ts, type, call_id, queue, agent, caller, callee, direction, data)
+FROM {rows}
 ON CONFLICT (source_id, event_id) DO NOTHING
 RETURNING event_id
 """
+_EVENT_ARRAYS = (
+    "unnest(%b::text[], %b::timestamptz[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[],"
+    " %b::text[], %b::text[], %b::text[]) AS e(event_id, ts, type, call_id, queue, agent, caller, callee,"
+    " direction, data)"
+)
 
 
 def _store_new(source: FeedSource, events: list[FeedEvent]) -> list[FeedEvent]:
@@ -205,24 +220,31 @@ def _store_new(source: FeedSource, events: list[FeedEvent]) -> list[FeedEvent]:
     if not events:
         return []
     if connection.vendor == "postgresql":
-        # One statement inserts the batch and reports which rows were new: no per-row work.
-        columns = [
-            [getattr(event, name) for event in events]
-            for name in (
-                "event_id",
-                "ts",
-                "type",
-                "call_id",
-                "queue",
-                "agent",
-                "caller",
-                "callee",
-                "direction",
+        # One statement inserts the batch and reports which rows were new: no per-row work. A
+        # large batch is staged with COPY first (see callcenter.bulk).
+        rows = [
+            (
+                event.event_id,
+                event.ts,
+                event.type,
+                event.call_id,
+                event.queue,
+                event.agent,
+                event.caller,
+                event.callee,
+                event.direction,
+                json.dumps(event.data, separators=(",", ":")) if event.data else "{}",
             )
+            for event in events
         ]
-        data = [json.dumps(event.data, separators=(",", ":")) for event in events]
+        table = CallEvent._meta.db_table
         with binary_cursor() as cursor:
-            cursor.execute(_INSERT_EVENTS.format(table=CallEvent._meta.db_table), [source.id, *columns, data])
+            if len(rows) >= COPY_FROM_ROWS:
+                stage = copy_to_stage(cursor, table, _EVENT_STAGE_COLUMNS, rows)
+                cursor.execute(_INSERT_EVENTS.format(table=table, rows=f"{stage} AS e"), [source.id])
+            else:
+                columns = [list(column) for column in zip(*rows, strict=True)]
+                cursor.execute(_INSERT_EVENTS.format(table=table, rows=_EVENT_ARRAYS), [source.id, *columns])
             inserted = {row[0] for row in cursor.fetchall()}
         return [event for event in events if event.event_id in inserted]
     existing: set[str] = set()
@@ -259,15 +281,18 @@ def _store_new(source: FeedSource, events: list[FeedEvent]) -> list[FeedEvent]:
 def _apply(
     source: FeedSource,
     new_events: list[FeedEvent],
-    directory: AgentDirectory,
+    result: IngestResult,
     stored: dict[str, list[StoredEvent]],
-) -> int:
+) -> set[datetime]:
+    """Re-derive the calls and presence the new events change; return the queue times of the
+    calls' visits, old and new (the KPI intervals to recompute)."""
     call_ids = {event.call_id for event in new_events if event.call_id}
-    call_agents = calls_rederive(
-        source=source, call_ids=call_ids, directory=directory, stored=stored, new_events=new_events
+    rederived = calls_rederive(
+        source=source, call_ids=call_ids, directory=result.directory, stored=stored, new_events=new_events
     )
-    _presence_apply(source, new_events, call_agents, directory)
-    return len(call_agents)
+    _presence_apply(source, new_events, rederived.call_agents, result.directory)
+    result.calls = len(rederived.call_agents)
+    return rederived.visit_starts
 
 
 def queues_ensure(names: Iterable[str]) -> dict[str, int]:
@@ -338,6 +363,14 @@ def stored_events_by_call(source: FeedSource, call_ids: Iterable[str]) -> dict[s
     return found
 
 
+@dataclass
+class CallsRederived:
+    # Per call, the agent codes its events name (presence needs them for events that don't).
+    call_agents: dict[str, set[str]] = field(default_factory=dict)
+    # When the calls' visits, old and new, were queued: the KPI intervals the change touches.
+    visit_starts: set[datetime] = field(default_factory=set)
+
+
 def calls_rederive(
     *,
     source: FeedSource,
@@ -345,19 +378,19 @@ def calls_rederive(
     directory: AgentDirectory | None = None,
     stored: dict[str, list[StoredEvent]] | None = None,
     new_events: Iterable[FeedEvent] = (),
-) -> dict[str, set[str]]:
+) -> CallsRederived:
     """Recompute the Call and QueueVisit rows of `call_ids` from all their events.
 
     The events are read from the database, unless the caller read them already: then `stored`
     holds what was stored before this batch and `new_events` what the batch added (ingest reads
-    before it inserts, so it never reads its own rows back). Returns, per call, the agent codes
-    its events name (presence needs them for events that don't). `directory` resolves agent codes
+    before it inserts, so it never reads its own rows back). Returns the agent codes each call's
+    events name and the queue times of its old and new visits. `directory` resolves agent codes
     to users (the batch's own, so each code is looked up once).
     """
     directory = directory or AgentDirectory()
     ids = sorted(set(call_ids))
     if not ids:
-        return {}
+        return CallsRederived()
     if stored is None:
         by_call = stored_events_by_call(source, ids)
     else:
@@ -384,14 +417,23 @@ def calls_rederive(
     ]
     update = [name if name not in ("queue", "agent") else f"{name}_id" for name in CALL_FIELDS]
     written = bulk_insert(
-        Call, rows, conflict=["source", "call_id"], update=update, returning=["call_id", "id"]
+        Call,
+        rows,
+        conflict=["source", "call_id"],
+        update=update,
+        returning=["call_id", "id"],
+        returning_inserted=True,
     )
-    pks = dict(written)
+    pks = {call_id: pk for call_id, pk, _inserted in written}
+    # A call inserted just now has no visits to replace.
+    updated = [pk for _call_id, pk, inserted in written if not inserted]
     if len(pks) < len(rows):  # the portable fallback returns nothing: read the ids back
         for start in range(0, len(ids), 5000):
             chunk = ids[start : start + 5000]
             pks.update(Call.objects.filter(source=source, call_id__in=chunk).values_list("call_id", "id"))
-    QueueVisit.objects.filter(call_id__in=list(pks.values())).delete()
+        updated = list(pks.values())
+    # The intervals the replaced visits were counted in change too (a late event can move a visit).
+    visit_starts = _visits_delete(updated)
     bulk_insert(
         QueueVisit,
         [
@@ -414,7 +456,25 @@ def calls_rederive(
             for visit in summary.visits
         ],
     )
-    return call_agents
+    visit_starts.update(visit.queued_at for summary in summaries.values() for visit in summary.visits)
+    return CallsRederived(call_agents=call_agents, visit_starts=visit_starts)
+
+
+def _visits_delete(call_pks: list[int]) -> set[datetime]:
+    """Delete the visits of these calls; return when they were queued."""
+    if not call_pks:
+        return set()
+    if connection.vendor != "postgresql":
+        visits = QueueVisit.objects.filter(call_id__in=call_pks)
+        starts = set(visits.values_list("queued_at", flat=True))
+        visits.delete()
+        return starts
+    with binary_cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {QueueVisit._meta.db_table} WHERE call_id = ANY(%b::bigint[]) RETURNING queued_at",  # noqa: S608
+            [call_pks],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _presence_event(event: FeedEvent | StoredEvent) -> PresenceEvent:

@@ -350,11 +350,14 @@ def _visit_intervals(visits: Any, before: datetime) -> set[datetime]:
     }
 
 
-def rollup_events_note(*, source_id: int, events: Iterable[Any]) -> int:
+def rollup_events_note(
+    *, source_id: int, events: Iterable[Any], visit_starts: Iterable[datetime] | None = None
+) -> int:
     """After an ingest batch commits: mark stale the closed intervals its events change — those
     holding the visits of the calls it touched, and (for a late presence event) every interval
-    from the event on. Returns the intervals marked; never raises for a database error (the
-    events are stored; the next full recompute catches up)."""
+    from the event on. `visit_starts`, when ingest knows them, are the queue times of those
+    visits (before and after the batch); otherwise they are read. Returns the intervals marked;
+    never raises for a database error (the events are stored; the next full recompute catches up)."""
     now = timezone.now()
     current = interval_floor(now)
     call_ids: set[str] = set()
@@ -368,9 +371,14 @@ def rollup_events_note(*, source_id: int, events: Iterable[Any]) -> int:
         marked = 0
         if earliest_presence is not None:
             marked += rollup_mark_stale_since(since=earliest_presence)
-        if call_ids:
+        if visit_starts is not None:
+            late = {interval_floor(moment) for moment in visit_starts if moment < current}
+        elif call_ids:
             visits = QueueVisit.objects.filter(call__source_id=source_id, call__call_id__in=sorted(call_ids))
             late = _visit_intervals(visits, current)
+        else:
+            late = set()
+        if late:
             if earliest_presence is not None:
                 late = {moment for moment in late if moment < interval_floor(earliest_presence)}
             marked += rollup_mark_stale(starts=late)
