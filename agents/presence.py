@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from agents.models import AgentState
 
@@ -21,8 +21,9 @@ class Segment:
     pending_reason: str = ""
 
 
-@dataclass(frozen=True)
-class PresenceEvent:
+class PresenceEvent(NamedTuple):
+    """One event as presence sees it (a named tuple: ingest makes one per event and agent)."""
+
     ts: datetime
     type: str
     call_id: str = ""

@@ -62,9 +62,7 @@ def _array_type(field: models.Field) -> str:
 def _column_values(field: models.Field, rows: Sequence[dict[str, Any]]) -> list[Any]:
     name = field.attname
     if isinstance(field, models.JSONField):
-        return [
-            None if row.get(name) is None else json.dumps(row[name], separators=(",", ":")) for row in rows
-        ]
+        return [None if row.get(name) is None else json.dumps(row[name]) for row in rows]
     coerce = _coerce(field)
     values = [row.get(name) for row in rows]
     if coerce is None:

@@ -233,7 +233,7 @@ def _store_new(source: FeedSource, events: list[FeedEvent]) -> list[FeedEvent]:
                 event.caller,
                 event.callee,
                 event.direction,
-                json.dumps(event.data, separators=(",", ":")) if event.data else "{}",
+                json.dumps(event.data) if event.data else "{}",  # the default encoder is the cached one
             )
             for event in events
         ]
@@ -306,21 +306,6 @@ def queues_ensure(names: Iterable[str]) -> dict[str, int]:
         Queue.objects.bulk_create([Queue(name=name) for name in missing], ignore_conflicts=True)
         found = dict(Queue.objects.filter(name__in=wanted).values_list("name", "id"))
     return found
-
-
-def _stored_from(event: FeedEvent) -> StoredEvent:
-    return StoredEvent(
-        event.event_id,
-        event.ts,
-        event.type,
-        event.call_id,
-        event.queue,
-        event.agent,
-        event.caller,
-        event.callee,
-        event.direction,
-        event.data,
-    )
 
 
 class StoredEvent(NamedTuple):
@@ -398,7 +383,7 @@ def calls_rederive(
         by_call = defaultdict(list, {cid: list(evs) for cid, evs in stored.items() if cid in wanted})
         for event in new_events:
             if event.call_id in wanted:
-                by_call[event.call_id].append(_stored_from(event))
+                by_call[event.call_id].append(event)  # a FeedEvent has every StoredEvent field
     summaries: dict[str, CallSummary] = {cid: call_derive(evs) for cid, evs in by_call.items()}
     call_agents = {cid: {e.agent for e in evs if e.agent} for cid, evs in by_call.items()}
     queue_ids = queues_ensure(
