@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from agents.models import AgentProfile, AgentState, PresenceSegment
 from callcenter.errors import ApplicationError, ConflictError
 from telephony.acd import acd_command_send, acd_source
-from telephony.models import AcdCommand, Queue
+from telephony.models import AcdAction, AcdCommand, Queue
 from telephony.selectors import agent_call_step
 
 SELECTABLE_STATES = (AgentState.AVAILABLE, AgentState.NOT_READY, AgentState.BREAK, AgentState.LOGGED_OUT)
@@ -137,7 +137,8 @@ def desktop_call_action(
     if step.type not in ACTION_AFTER[action]:
         raise ConflictError(
             _("You cannot %(action)s now: the call is at “%(step)s”.")
-            % {"action": action.replace("_", " "), "step": step.type.removeprefix("call.")}
+            # The action's own label (translated), not its API name.
+            % {"action": str(AcdAction(action).label).lower(), "step": step.type.removeprefix("call.")}
         )
     data: dict[str, Any] = {}
     if action == "transfer":

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
@@ -19,10 +20,14 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from callcenter.audit import MAX_PAGE_SIZE, OBJECT_TYPES, AuditFilters, BadCursor, audit_entries
+from agents.templatetags.wfm import change_action
+from callcenter.audit import MAX_PAGE_SIZE, OBJECT_TYPES, AuditEntry, AuditFilters, BadCursor, audit_entries
 from callcenter.errors import ApplicationError
 from callcenter.permissions import api_permission, page_permission_required
 from kpi.periods import day_start
+from qa.selectors import EVENT_TITLES as EVALUATION_EVENT_TITLES
+from tickets.selectors.customers import CHANGE_KINDS as CUSTOMER_CHANGE_KINDS
+from tickets.selectors.tickets import EVENT_TITLES as TICKET_EVENT_TITLES
 
 User = get_user_model()
 AUDIT = "callcenter.view_audit_log"
@@ -42,6 +47,15 @@ OBJECT_TYPE_LABELS = {
     "time_off": gettext_lazy("Time off"),
     "retention": gettext_lazy("Retention purges"),
     "admin": gettext_lazy("Django admin edits"),
+}
+# Verbs of the sources that have none of their own wording (admin edits, purges, erasures); the
+# API keeps the codes, the page shows these.
+AUDIT_ACTIONS = {
+    "added": gettext_lazy("Added"),
+    "changed": gettext_lazy("Changed"),
+    "deleted": gettext_lazy("Deleted"),
+    "purged": gettext_lazy("Purged"),
+    "erased": gettext_lazy("Erased"),
 }
 
 
@@ -115,7 +129,14 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             error = exc.message
         except BadCursor:
             error = _("That page link is broken; start again from the newest entries.")
-    rows = [(entry, change_rows(entry.changes)) for entry in page.entries] if page else []
+    rows = (
+        [
+            (entry, change_rows(entry.changes), action_label(entry), object_label(entry))
+            for entry in page.entries
+        ]
+        if page
+        else []
+    )
     next_url = ""
     if page and page.next_cursor:
         query = request.GET.copy()
@@ -143,6 +164,27 @@ def _display(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_display(item) for item in value) or "—"
     return str(value)
+
+
+def action_label(entry: AuditEntry) -> str:
+    """The verb a person reads for an entry's action, in their language: each app's own wording
+    (the ticket, customer and evaluation timelines say the same), else the shared one."""
+    if entry.object_type == "ticket" and entry.action in TICKET_EVENT_TITLES:
+        return capfirst(str(TICKET_EVENT_TITLES[entry.action]))
+    if entry.object_type == "customer" and entry.action in CUSTOMER_CHANGE_KINDS:
+        return capfirst(str(CUSTOMER_CHANGE_KINDS[entry.action]))
+    if entry.object_type == "evaluation" and entry.action in EVALUATION_EVENT_TITLES:
+        return capfirst(EVALUATION_EVENT_TITLES[entry.action](entry.changes))
+    if entry.action in AUDIT_ACTIONS:
+        return str(AUDIT_ACTIONS[entry.action])
+    return change_action(entry.action)
+
+
+def object_label(entry: AuditEntry) -> str:
+    # A purge has no object of its own: its stored label is English, so the page says it anew.
+    if entry.object_type == "retention":
+        return _("Retention purge")
+    return entry.object_label
 
 
 def change_rows(changes: dict[str, Any]) -> list[dict[str, Any]]:

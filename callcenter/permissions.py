@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy
 from rest_framework.permissions import BasePermission
 
 
@@ -32,7 +33,7 @@ def api_permission(permission: str) -> type[BasePermission]:
     """A DRF permission class that requires a logged-in user holding `permission`."""
 
     class HasPermission(BasePermission):
-        message = "Your role does not allow this."
+        message = gettext_lazy("Your role does not allow this.")
 
         def has_permission(self, request: Any, view: Any) -> bool:
             user = request.user

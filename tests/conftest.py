@@ -34,6 +34,18 @@ def _forget_login_failures():
         redis.delete(key)
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request activates its user's language in the test's thread and leaves it active (as
+    Django does), so a test after a Persian page would read its messages in Persian: each test
+    starts in the default language."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def agent(db):
     return UserFactory(username="alice", first_name="Alice", roles=["agent"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 
@@ -12,7 +13,7 @@ def any_permission(*permissions: str) -> type[BasePermission]:
     """A DRF permission: a logged-in user holding at least one of `permissions`."""
 
     class HasAny(BasePermission):
-        message = "Your role does not allow this."
+        message = gettext_lazy("Your role does not allow this.")
 
         def has_permission(self, request: Any, view: Any) -> bool:
             user = request.user

@@ -218,11 +218,14 @@ def _check_schedule(result: Validation, node_id: str, node: dict[str, Any]) -> N
                 date.fromisoformat(str(day))
             except ValueError:
                 result.error(node_id, f"holidays.{index}", _("Dates are YYYY-MM-DD."))
-    for name in ("open", "closed"):
+    # One whole sentence per branch, so a translation never has to fit an English word in.
+    missing_branch = {
+        "open": _("Say where calls go when the center is open."),
+        "closed": _("Say where calls go when the center is closed."),
+    }
+    for name, message in missing_branch.items():
         if not node.get(name):
-            result.error(
-                node_id, name, _("Say where calls go when the center is %(state)s.") % {"state": name}
-            )
+            result.error(node_id, name, message)
 
 
 def ivr_validate(graph: Any, *, queues: Iterable[str]) -> Validation:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import override_settings
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from agents.desktop import agent_now, desktop_call_action, desktop_state_set
@@ -76,8 +77,16 @@ def test_an_action_on_someone_elses_call_is_refused(agent, acd):
 
 def test_an_action_out_of_step_says_where_the_call_is(agent, acd):
     _ingest(acd, answered_call("c1")[:3])
-    with pytest.raises(ConflictError, match="ringing"):
+    with pytest.raises(ConflictError, match="ringing") as refused:
         desktop_call_action(user=agent, call_id="c1", action="hangup")
+    assert "You cannot hang up now" in refused.value.message  # the action's label, not its code
+
+
+def test_an_action_out_of_step_is_named_in_the_users_language(agent, acd):
+    _ingest(acd, answered_call("c1")[:3])
+    with translation.override("fa"), pytest.raises(ConflictError) as refused:
+        desktop_call_action(user=agent, call_id="c1", action="hangup")
+    assert "«قطع تماس»" in refused.value.message  # "Hang up"
 
 
 def test_wrapup_end_follows_the_hangup(agent, acd):

@@ -10,7 +10,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
 from agents.skills import skill_save
-from callcenter.audit import AuditFilters, BadCursor, audit_entries
+from callcenter.audit import AuditFilters, BadCursor, audit_entries, audit_record
+from callcenter.models import UserPreference
 from qa.services.common import event_record
 from telephony.models import ConfigChange, Queue
 from telephony.routing import queue_create, queue_update
@@ -165,6 +166,25 @@ def test_page_lists_entries_with_filters_and_an_older_link(
     assert "Broken router" not in html and "billing" in html
     page = client.get("/console/audit/", {"cursor": "x"}).content.decode()
     assert 'data-testid="audit-error"' in page
+
+
+def test_page_says_each_action_in_the_readers_language(client, history, admin):
+    audit_record(
+        actor=None, object_type="retention", object_id=None, object_label="Retention purge", action="purged"
+    )
+    client.force_login(admin)
+    html = client.get("/console/audit/").content.decode()
+    assert "Opened the ticket" in html and "Erased the personal data (right to erasure)" in html
+    assert "Started scoring" in html and "Purged" in html
+    UserPreference.objects.update_or_create(user=admin, defaults={"language": "fa"})
+    client.logout()  # the session keeps the language it read at login
+    client.force_login(admin)
+    html = client.get("/console/audit/").content.decode()
+    assert "تیکت را باز کرد" in html  # opened the ticket
+    assert "داده‌های شخصی را پاک کرد (حق پاک‌شدن)" in html  # erased (right to erasure)
+    assert "امتیازدهی را آغاز کرد" in html  # started scoring
+    assert "پاک‌سازی دورهٔ نگهداری" in html and "Retention purge" not in html
+    assert "opened the ticket" not in html.lower() and ">Purged<" not in html
 
 
 def test_page_paginates_with_older_link(client, admin):

@@ -85,3 +85,15 @@ def test_pages_answer_503_when_the_database_is_down(client, agent):
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert b"database cannot be reached" in response.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_down_page_is_in_the_browsers_language(client, agent):
+    client.force_login(agent)
+    client.raise_request_exception = False
+    with unreachable_database():
+        response = client.get("/tickets/", HTTP_ACCEPT_LANGUAGE="fa")
+    html = response.content.decode()
+    assert response.status_code == 503
+    assert 'lang="fa" dir="rtl"' in html and "متأسفیم" in html  # "Sorry"
+    assert "اکنون نمی‌توان به پایگاه داده دسترسی داشت" in html  # "The database cannot be reached"

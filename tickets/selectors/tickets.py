@@ -330,6 +330,8 @@ EVENT_TITLES = {
     "merged_from": gettext_lazy("merged another ticket into this one"),
     "watcher_added": gettext_lazy("added a watcher"),
     "watcher_removed": gettext_lazy("removed a watcher"),
+    # Not %-formatted: the percent sign is text, not a placeholder.
+    # xgettext:no-python-format
     "sla_warning": gettext_lazy("reached 80 % of an SLA target"),
     "sla_breached": gettext_lazy("breached an SLA target"),
     "call_linked": gettext_lazy("linked a call"),
