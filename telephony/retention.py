@@ -1,5 +1,6 @@
 """Data care on calls: delete recordings (after the retention period, or on a customer's erasure)
-and erase a customer's phone numbers from calls, their events and the ACD commands that dialled them.
+and erase a customer's phone numbers from calls, their events, the ACD commands that dialled them
+and the lines kept in the feed quarantine.
 
 Calls, queue visits and their timings stay: KPIs are computed from them. A recording's reference is
 cleared on the call *and* on its `recording.ready` event, so a later re-derivation of the call from
@@ -8,6 +9,7 @@ its events does not bring the reference back.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -21,7 +23,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from telephony.models import AcdCommand, Call, CallEvent
+from telephony.models import AcdCommand, Call, CallEvent, QuarantinedEvent
 
 logger = logging.getLogger(__name__)
 BATCH = 500
@@ -126,7 +128,44 @@ class NumberErasure:
     calls: int = 0
     call_events: int = 0
     commands: int = 0
+    quarantined: int = 0  # feed quarantine lines that held one of the numbers
     recordings: RecordingPurge | None = None
+
+
+# Shorter digit runs would match unrelated numbers (ids, timestamps) in raw lines.
+MIN_ERASABLE_DIGITS = 6
+
+
+def _number_spellings(number: str) -> set[str]:
+    """How a feed may have written an E.164 number: as stored, without the +, and nationally."""
+    import phonenumbers
+
+    spellings = {number, number.lstrip("+")}
+    with contextlib.suppress(phonenumbers.NumberParseException):
+        spellings.add(str(phonenumbers.parse(number, None).national_number))
+    return {text for text in spellings if sum(char.isdigit() for char in text) >= MIN_ERASABLE_DIGITS}
+
+
+def quarantine_values_erase(*, values: Iterable[str], replacement: str) -> int:
+    """Replace these values (phone numbers in any of their spellings, e-mail addresses) in the
+    raw lines and reasons kept in the feed quarantine; return how many lines changed. Runs in the
+    caller's transaction. A value written another way (spaces, dashes) is not found."""
+    wanted = sorted({text for text in values if text}, key=len, reverse=True)  # longest first
+    if not wanted:
+        return 0
+    changed: dict[int, QuarantinedEvent] = {}
+    for start in range(0, len(wanted), 100):
+        chunk = wanted[start : start + 100]
+        match = Q()
+        for text in chunk:
+            match |= Q(raw__contains=text) | Q(error__contains=text)
+        for line in QuarantinedEvent.objects.filter(match).only("id", "raw", "error"):
+            line = changed.setdefault(line.pk, line)
+            for text in wanted:
+                line.raw = line.raw.replace(text, replacement)
+                line.error = line.error.replace(text, replacement)
+    QuarantinedEvent.objects.bulk_update(list(changed.values()), ["raw", "error"], batch_size=BATCH)
+    return len(changed)
 
 
 def call_numbers_erase(*, numbers: list[str]) -> NumberErasure:
@@ -161,4 +200,6 @@ def call_numbers_erase(*, numbers: list[str]) -> NumberErasure:
         command.data = {**command.data, "number": ""}
     AcdCommand.objects.bulk_update(commands, ["data"])
     result.commands = len(commands)
+    spellings = set().union(*(_number_spellings(number) for number in numbers))
+    result.quarantined = quarantine_values_erase(values=spellings, replacement="[erased]")
     return result

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 
 from callcenter.models import AuditRecord
 from kpi.models import RollupDay
-from telephony.models import Call, CallEvent
+from telephony.models import Call, CallEvent, QuarantinedEvent
 from telephony.services import call_events_ingest
 from tests.kpi.factories import call_events
 from tests.qa.factories import write_wav
@@ -116,6 +116,26 @@ def test_erasure_clears_the_numbers_on_calls_and_events_but_not_other_callers(gr
     assert not CallLog.objects.filter(caller=NUMBER).exists()
     assert Callback.objects.get(customer=grace).phone == ""
     assert set(Call.objects.filter(call_id__in=["o1", "o2"]).values_list("caller", flat=True)) == {OTHER}
+
+
+def test_erasure_scrubs_the_customers_number_and_address_from_the_feed_quarantine(grace):
+    def kept(raw: str) -> QuarantinedEvent:
+        return QuarantinedEvent.objects.create(source_name="pbx1", raw=raw, error=f"bad line {raw[:30]}")
+
+    e164 = kept(f'{{"type": "call.bogus", "caller": "{NUMBER}"}}')
+    national = kept("1763974800|c9|sales|NONE|ENTERQUEUE||4155550123|1|junk")
+    address = kept('{"note": "mail grace@navy.example"}')
+    someone_else = kept(f'{{"caller": "{OTHER}"}}')
+    output = erase(str(grace.pk), "--yes")
+    for line in (e164, national, address):
+        line.refresh_from_db()
+        assert "4155550123" not in line.raw + line.error and "grace@navy" not in line.raw
+        assert ERASED in line.raw
+    someone_else.refresh_from_db()
+    assert OTHER in someone_else.raw
+    record = AuditRecord.objects.get(action="erased")
+    assert record.changes["quarantined"] == 3
+    assert "quarantined 3" in output
 
 
 def test_erasure_deletes_the_customers_recordings_only(grace, media):

@@ -3,12 +3,13 @@ request (right to erasure, `python manage.py erase_customer ID`).
 
 What is personal data here, and erased: the customer's name (replaced by "Erased customer #ID"),
 company, notes, phone numbers and e-mail addresses; those numbers on calls, call events and dial
-commands; the recordings of those calls; the ticket descriptions and replies to the customer on
-their tickets; agents' call notes and callback notes and numbers about them; and those values in
-the history of their changes (CustomerEvent, TicketEvent). What stays: the customer row (so calls
-and tickets keep their customer and FCR counts the same), tags and consent flags, ticket subjects,
-statuses and timings, internal notes, calls with their timings, queues, agents and surveys, and every
-KPI rollup — so aggregate KPIs do not change.
+commands, and those numbers and addresses in the lines kept in the feed quarantine; the recordings
+of those calls; the ticket descriptions and replies to the customer on their tickets; agents' call
+notes and callback notes and numbers about them; and those values in the history of their changes
+(CustomerEvent, TicketEvent). What stays: the customer row (so calls and tickets keep their
+customer and FCR counts the same), tags and consent flags, ticket subjects, statuses and timings,
+internal notes, calls with their timings, queues, agents and surveys, and every KPI rollup — so
+aggregate KPIs do not change.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from django.utils import timezone
 
 from callcenter.errors import NotFoundError
 from telephony.models import Call
-from telephony.retention import call_numbers_erase
+from telephony.retention import call_numbers_erase, quarantine_values_erase
 from tickets.models import (
     Callback,
     CallLog,
@@ -59,6 +60,7 @@ class Erasure:
     replies: int = 0  # replies to the customer on their tickets
     call_logs: int = 0
     callbacks: int = 0
+    quarantined: int = 0  # feed quarantine lines that held the customer's numbers or addresses
     customer_ids: list[int] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -76,6 +78,7 @@ class Erasure:
                 "replies",
                 "call_logs",
                 "callbacks",
+                "quarantined",
             )
         }
 
@@ -120,6 +123,8 @@ def _erase(customer_ids: list[int], *, actor: AbstractBaseUser | None, kind: str
     calls = call_numbers_erase(numbers=numbers)
     result.calls, result.call_events = calls.calls, calls.call_events
     result.recordings = calls.recordings.calls if calls.recordings else 0
+    emails = list(CustomerEmail.objects.filter(customer_id__in=customer_ids).values_list("email", flat=True))
+    result.quarantined = calls.quarantined + quarantine_values_erase(values=emails, replacement=ERASED)
     result.phones = CustomerPhone.objects.filter(customer_id__in=customer_ids).delete()[0]
     result.emails = CustomerEmail.objects.filter(customer_id__in=customer_ids).delete()[0]
     tickets = Ticket.objects.filter(customer_id__in=customer_ids)
