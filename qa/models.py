@@ -399,26 +399,28 @@ class SamplingPolicy(models.Model):
         help_text=_("Time for the recording and the survey answer to arrive."),
     )
     dispute_days = models.PositiveSmallIntegerField(_("agents may dispute within (days)"), default=14)
+    # Caps over every rule: a QA team scores a few calls per agent a week, not every bad one.
+    max_per_agent_week = models.PositiveSmallIntegerField(
+        _("at most per agent per week"),
+        default=5,
+        help_text=_(
+            "All rules together, spread over the week: by the end of day k at most ⌈cap × k ÷ 7⌉. "
+            "Lowest CSAT first, then transfers, long holds, random."
+        ),
+    )
+    max_per_run = models.PositiveIntegerField(
+        _("at most per run"), default=500, help_text=_("New evaluations one sampling run may create.")
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name_plural = "sampling policy"
-        constraints = [models.CheckConstraint(condition=Q(csat_at_most__lte=5), name="qa_policy_csat_le_5")]
+        constraints = [
+            models.CheckConstraint(condition=Q(csat_at_most__lte=5), name="qa_policy_csat_le_5"),
+            models.CheckConstraint(
+                condition=Q(max_per_agent_week__gte=1, max_per_run__gte=1), name="qa_policy_caps_positive"
+            ),
+        ]
 
     def __str__(self) -> str:
         return "QA sampling policy"
-
-
-class SamplingQuota(models.Model):
-    """One row per agent and week: locked while random picks for that agent-week are made, so two
-    sampling runs at once never pick more than the quota."""
-
-    agent_code = models.CharField(max_length=128)
-    week = models.DateField()
-    picked = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["agent_code", "week"], name="qa_quota_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.agent_code} {self.week}: {self.picked}"

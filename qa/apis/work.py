@@ -112,6 +112,12 @@ class PolicySerializer(serializers.Serializer):
     lookback_days = serializers.IntegerField(required=False, min_value=1, max_value=60)
     settle_minutes = serializers.IntegerField(required=False, min_value=0)
     dispute_days = serializers.IntegerField(required=False, min_value=0, max_value=365)
+    max_per_agent_week = serializers.IntegerField(
+        required=False, min_value=1, max_value=1_000, help_text="Cap over every rule, per agent and week."
+    )
+    max_per_run = serializers.IntegerField(
+        required=False, min_value=1, max_value=100_000, help_text="Cap on new evaluations per run."
+    )
 
     class Meta:
         ref_name = "QaSamplingPolicy"
@@ -141,6 +147,7 @@ class SamplingRunApi(APIView):
         by_reason = serializers.DictField(child=serializers.IntegerField())
         assigned = serializers.DictField(child=serializers.IntegerField(), help_text="Username → new items.")
         unassigned = serializers.IntegerField()
+        run_cap_reached = serializers.BooleanField(help_text="Stopped at max_per_run; more wait.")
 
         class Meta:
             ref_name = "QaSamplingResult"

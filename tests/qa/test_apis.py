@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from qa.models import EvaluationStatus, Scorecard
+from qa.models import EvaluationStatus, SamplingPolicy, Scorecard
 from qa.services.evaluations import evaluation_dispute, evaluation_start, evaluation_submit
 from tests.callcenter.factories import UserFactory
 from tests.qa.conftest import full_answers
@@ -243,6 +243,56 @@ def test_a_lead_changes_the_policy_and_runs_the_sampling(api, lead, agent):
     )
     response = api.post("/api/qa/sampling/run/", {}, format="json")
     assert response.status_code == 200 and response.json()["created"] == 0
+
+
+def test_a_lead_sets_the_sampling_caps(api, lead):
+    as_user(api, lead)
+    response = api.patch(
+        "/api/qa/sampling/policy/", {"max_per_agent_week": 3, "max_per_run": 50}, format="json"
+    )
+    assert response.status_code == 200
+    assert (response.json()["max_per_agent_week"], response.json()["max_per_run"]) == (3, 50)
+    assert api.get("/api/qa/sampling/policy/").json()["max_per_run"] == 50
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"max_per_run": 0}, "max_per_run"),
+        ({"max_per_agent_week": 0}, "max_per_agent_week"),
+        ({"max_per_agent_week": 1001}, "max_per_agent_week"),
+        ({"max_per_agent_week": 1}, "random_per_agent_week"),  # the default 2 random picks exceed it
+        ({"max_per_run": 10, "random_per_agent_week": 9, "max_per_agent_week": 8}, "random_per_agent_week"),
+    ],
+)
+def test_bad_caps_get_a_field_error_and_change_nothing(api, lead, change, field):
+    as_user(api, lead)
+    response = api.patch("/api/qa/sampling/policy/", change, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+    policy = SamplingPolicy.objects.get_or_create(pk=1)[0]
+    assert (policy.max_per_agent_week, policy.max_per_run, policy.random_per_agent_week) == (5, 500, 2)
+
+
+@pytest.mark.parametrize("role", ["qa", "supervisor", "agent"])
+def test_only_leads_change_the_caps(api, personas, role):
+    as_user(api, personas[role])
+    response = api.patch("/api/qa/sampling/policy/", {"max_per_run": 1}, format="json")
+    assert response.status_code == 403
+    assert SamplingPolicy.objects.get_or_create(pk=1)[0].max_per_run == 500
+
+
+def test_the_run_says_when_it_hit_the_run_cap(api, lead, agent):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    for _ in range(3):
+        CallFactory(agent=agent, at=timezone.now() - timedelta(hours=2), csat=1)
+    as_user(api, lead)
+    api.patch("/api/qa/sampling/policy/", {"max_per_run": 2}, format="json")
+    body = api.post("/api/qa/sampling/run/", {}, format="json").json()
+    assert (body["created"], body["run_cap_reached"]) == (2, True)
 
 
 def test_scores_for_reports(api, supervisor, qa, evaluation):

@@ -378,6 +378,20 @@ def test_a_lead_opens_a_calibration_session_from_a_call(client, lead, qa, scorec
     assert "November" in client.get("/qa/calibrations/").content.decode()
 
 
+SETTINGS_FORM = {
+    "enabled": "on",
+    "random_per_agent_week": "2",
+    "csat_at_most": "2",
+    "long_hold_s": "120",
+    "transfers": "on",
+    "lookback_days": "8",
+    "settle_minutes": "10",
+    "dispute_days": "14",
+    "max_per_agent_week": "5",
+    "max_per_run": "500",
+}
+
+
 def test_the_settings_page_saves_the_sampling_rules(client, lead):
     client.force_login(lead)
     data = {
@@ -389,10 +403,29 @@ def test_the_settings_page_saves_the_sampling_rules(client, lead):
         "lookback_days": "8",
         "settle_minutes": "5",
         "dispute_days": "10",
+        "max_per_agent_week": "4",
+        "max_per_run": "200",
     }
     assert client.post("/qa/settings/", data).status_code == 302
     policy = SamplingPolicy.objects.get()
     assert (policy.random_per_agent_week, policy.csat_at_most, policy.transfers) == (3, 1, False)
+    assert (policy.max_per_agent_week, policy.max_per_run) == (4, 200)
+
+
+def test_the_settings_page_refuses_a_random_rule_above_the_cap(client, lead):
+    client.force_login(lead)
+    data = {**SETTINGS_FORM, "random_per_agent_week": "6", "max_per_agent_week": "5"}
+    response = client.post("/qa/settings/", data)
+    assert response.status_code == 400
+    assert "At most the cap per agent per week (5)." in response.content.decode()
+    assert SamplingPolicy.objects.get().random_per_agent_week == 2
+
+
+@pytest.mark.parametrize("role", ["agent", "supervisor", "qa"])
+def test_only_leads_save_the_caps(client, people, role):
+    client.force_login(people[role])
+    assert client.post("/qa/settings/", {**SETTINGS_FORM, "max_per_run": "1"}).status_code == 403
+    assert SamplingPolicy.objects.get_or_create(pk=1)[0].max_per_run == 500
 
 
 def test_a_lead_makes_an_analyst_a_lead(client, lead, qa):

@@ -1,5 +1,6 @@
-"""Sampling: every call matching a rule, plus N random calls per agent per week from finished days,
-assigned evenly to QA analysts; running it twice or at once changes nothing."""
+"""Sampling: calls matching a rule, plus N random calls per agent per week from finished days,
+within a cap per agent-week and per run (most telling calls first), assigned evenly to QA analysts;
+running it twice or at once changes nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from django.db import connection
 
 from qa.models import Evaluation, EvaluationStatus, SampleReason, SamplingPolicy
-from qa.services.sampling import calls_sample, random_target
+from qa.services.sampling import agent_cap, calls_sample, random_target
 from qa.tasks import sample_calls_task
 from tests.callcenter.factories import UserFactory
 from tests.qa.factories import CallFactory
@@ -22,7 +23,10 @@ LAST_WEEK = datetime(2026, 11, 19, 10, 0, tzinfo=UTC)  # Thursday of the week be
 
 @pytest.fixture
 def rules_only(db):
-    SamplingPolicy.objects.update_or_create(pk=1, defaults={"random_per_agent_week": 0})
+    # Caps out of the way: these tests are about which calls the rules match.
+    SamplingPolicy.objects.update_or_create(
+        pk=1, defaults={"random_per_agent_week": 0, "max_per_agent_week": 100, "max_per_run": 1000}
+    )
 
 
 @pytest.fixture
@@ -153,6 +157,174 @@ def test_the_random_target_grows_with_the_finished_days(today, expected):
     assert random_target(per_week=2, week=date(2026, 11, 23), today=today) == expected
 
 
+# --- caps and priority -----------------------------------------------------------------------------
+def _policy(**values):
+    SamplingPolicy.objects.update_or_create(pk=1, defaults=values)
+
+
+def _picked(**filters):
+    return set(Evaluation.objects.filter(**filters).values_list("call__call_id", flat=True))
+
+
+def test_the_cap_per_agent_week_holds_over_every_rule(qa, agent, other_agent):
+    _policy(max_per_agent_week=3, random_per_agent_week=2)
+    for hour in range(4):
+        CallFactory(agent=agent, at=LAST_WEEK + timedelta(hours=hour), csat=1)
+        CallFactory(agent=agent, at=LAST_WEEK + timedelta(hours=hour), hold_s=300)
+        CallFactory(agent=agent, at=LAST_WEEK + timedelta(hours=hour), transfers=1)
+        CallFactory(agent=agent, at=LAST_WEEK + timedelta(hours=hour))
+    CallFactory(agent=other_agent, at=LAST_WEEK, csat=1)
+    result = calls_sample(now=NOW)
+    assert Counter(Evaluation.objects.values_list("agent_code", flat=True)) == {"alice": 3, "bob": 1}
+    assert result.by_reason == {"low_csat": 4}
+    assert calls_sample(now=NOW + timedelta(hours=1)).created == 0
+
+
+def test_each_week_has_its_own_cap(rules_only, qa, agent):
+    _policy(max_per_agent_week=2)
+    for days in (0, 7):  # last week and the one before
+        for hour in range(3):
+            CallFactory(agent=agent, at=LAST_WEEK - timedelta(days=days, hours=hour), csat=1)
+    _policy(lookback_days=20)
+    calls_sample(now=NOW)
+    weeks = Counter(e.call.answered_at.isocalendar().week for e in Evaluation.objects.select_related("call"))
+    assert sorted(weeks.values()) == [2, 2]
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (date(2026, 11, 23), 1),  # Monday: ceil(5 x 1 / 7)
+        (date(2026, 11, 25), 3),  # Wednesday: ceil(5 x 3 / 7)
+        (date(2026, 11, 29), 5),  # Sunday: C
+        (date(2026, 12, 7), 5),  # a past week: C
+    ],
+)
+def test_the_agent_cap_is_spread_over_the_week(today, expected):
+    assert agent_cap(per_week=5, week=date(2026, 11, 23), today=today) == expected
+
+
+def test_monday_morning_bad_calls_do_not_use_up_the_week(rules_only, qa, agent):
+    _policy(max_per_agent_week=5)
+    monday_noon = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    for minutes in range(0, 60, 10):
+        CallFactory(agent=agent, at=monday_noon - timedelta(hours=3, minutes=minutes), csat=2)
+    assert calls_sample(now=monday_noon).created == 1
+    worse = CallFactory(agent=agent, at=monday_noon + timedelta(hours=10), csat=1, call_id="worse")
+    tuesday = monday_noon + timedelta(days=1)
+    assert calls_sample(now=tuesday).created == 1  # Tuesday's slot goes to the worst call left
+    assert Evaluation.objects.filter(call=worse).exists()
+
+
+@pytest.mark.parametrize(
+    ("cap", "expected"),
+    [
+        (1, {"csat1"}),
+        (2, {"csat1", "csat2"}),
+        (3, {"csat1", "csat2", "moved2"}),
+        (4, {"csat1", "csat2", "moved2", "moved1"}),
+        (5, {"csat1", "csat2", "moved2", "moved1", "held300"}),
+        (6, {"csat1", "csat2", "moved2", "moved1", "held300", "held150"}),
+        (7, {"csat1", "csat2", "moved2", "moved1", "held300", "held150", "plain"}),
+    ],
+)
+def test_the_most_telling_calls_win_the_agent_slots(qa, agent, cap, expected):
+    _policy(max_per_agent_week=cap, random_per_agent_week=min(cap, 2))
+    calls = {
+        "held150": {"hold_s": 150},
+        "csat2": {"csat": 2},
+        "moved1": {"transfers": 1},
+        "held300": {"hold_s": 300},
+        "csat1": {"csat": 1},
+        "moved2": {"transfers": 2},
+        "plain": {},
+    }
+    for hour, (name, values) in enumerate(calls.items()):
+        CallFactory(agent=agent, at=LAST_WEEK + timedelta(hours=hour), call_id=name, **values)
+    calls_sample(now=NOW)
+    assert _picked() == expected
+
+
+def test_random_picks_fill_what_the_rules_leave(qa, agent):
+    _policy(max_per_agent_week=4, random_per_agent_week=3)
+    CallFactory(agent=agent, at=LAST_WEEK, call_id="unhappy", csat=1)
+    for hour in range(1, 10):
+        CallFactory(agent=agent, at=LAST_WEEK + timedelta(hours=hour))
+    result = calls_sample(now=NOW)
+    assert result.by_reason == {"low_csat": 1, "random": 3}
+    _policy(max_per_agent_week=3)  # a lower cap
+    CallFactory(agent=agent, at=LAST_WEEK + timedelta(hours=11), csat=1)
+    assert calls_sample(now=NOW + timedelta(hours=1)).created == 0
+
+
+def test_the_run_cap_holds_and_the_rest_waits_for_the_next_run(rules_only, qa, agent, other_agent):
+    _policy(max_per_run=3)
+    for hour in range(3):
+        CallFactory(agent=agent, at=LAST_WEEK + timedelta(hours=hour), call_id=f"a-csat2-{hour}", csat=2)
+        CallFactory(
+            agent=other_agent,
+            at=LAST_WEEK + timedelta(hours=hour),
+            call_id=f"b-held-{hour}",
+            hold_s=200 + hour,
+        )
+    CallFactory(agent=other_agent, at=LAST_WEEK, call_id="b-csat1", csat=1)
+    result = calls_sample(now=NOW)
+    assert result.created == 3 and result.run_cap_reached
+    first = _picked()
+    assert "b-csat1" in first and len({name for name in first if name.startswith("a-csat2")}) == 2
+    second = calls_sample(now=NOW + timedelta(minutes=10))
+    assert second.created == 3 and second.run_cap_reached
+    assert _picked() - first == ({"a-csat2-0", "a-csat2-1", "a-csat2-2"} - first) | {"b-held-2", "b-held-1"}
+    third = calls_sample(now=NOW + timedelta(minutes=20))
+    assert third.created == 1 and not third.run_cap_reached
+
+
+def test_the_run_cap_spreads_over_agents(rules_only, qa, agent, other_agent):
+    _policy(max_per_run=2)
+    for hour in range(3):
+        CallFactory(agent=agent, at=LAST_WEEK + timedelta(hours=hour), csat=1)
+        CallFactory(agent=other_agent, at=LAST_WEEK + timedelta(hours=hour), csat=1)
+    calls_sample(now=NOW)
+    assert Counter(Evaluation.objects.values_list("agent_code", flat=True)) == {"alice": 1, "bob": 1}
+
+
+def test_the_same_seed_picks_the_same_calls(random_only, qa, agent):
+    for hour in range(40):
+        CallFactory(agent=agent, at=LAST_WEEK + timedelta(hours=hour % 12, minutes=hour))
+
+    def picks(seed):
+        calls_sample(now=NOW, seed=seed)
+        picked = set(Evaluation.objects.values_list("call_id", flat=True))
+        Evaluation.objects.all().delete()
+        return picked
+
+    first = picks(7)
+    assert len(first) == 2
+    assert picks(7) == first
+    assert len({frozenset(picks(seed)) for seed in range(8)}) > 1  # other seeds, other picks
+
+
+def test_manual_evaluations_leave_the_cap_alone(rules_only, qa, agent, scorecard):
+    from qa.services.evaluations import evaluation_start
+
+    _policy(max_per_agent_week=2)
+    for hour in range(2):
+        evaluation_start(actor=qa, call_id=CallFactory(agent=agent, at=LAST_WEEK + timedelta(hours=hour)).pk)
+    for hour in range(3):
+        CallFactory(agent=agent, at=LAST_WEEK + timedelta(hours=hour), csat=1)
+    assert calls_sample(now=NOW).created == 2
+
+
+def test_a_cancelled_evaluation_frees_its_slot(rules_only, qa, agent):
+    _policy(max_per_agent_week=1)
+    for hour in range(2):
+        CallFactory(agent=agent, at=LAST_WEEK + timedelta(hours=hour), csat=1)
+    calls_sample(now=NOW)
+    Evaluation.objects.update(status=EvaluationStatus.CANCELLED)
+    assert calls_sample(now=NOW + timedelta(minutes=10)).created == 1
+    assert Evaluation.objects.count() == 2
+
+
 # --- assignment ------------------------------------------------------------------------------------
 def test_new_items_are_assigned_evenly(rules_only, agent):
     analysts = [UserFactory(username=f"qa{n}", roles=["qa"]) for n in range(3)]
@@ -199,7 +371,9 @@ def test_without_analysts_items_wait_unassigned(rules_only, agent):
 # --- concurrency and the real worker ---------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_never_sample_a_call_twice_or_exceed_the_quota(agent, other_agent, qa):
-    SamplingPolicy.objects.update_or_create(pk=1, defaults={"random_per_agent_week": 3})
+    SamplingPolicy.objects.update_or_create(
+        pk=1, defaults={"random_per_agent_week": 3, "max_per_agent_week": 5}
+    )
     for hour in range(12):
         CallFactory(
             agent=agent if hour % 2 else other_agent,
@@ -229,9 +403,11 @@ def test_two_runs_at_once_never_sample_a_call_twice_or_exceed_the_quota(agent, o
     random_picks = Counter(
         Evaluation.objects.filter(sample_week__isnull=False).values_list("agent_code", flat=True)
     )
-    assert random_picks == {"alice": 3, "bob": 3}
+    # bob's three low-CSAT calls come first, so the cap of 5 leaves him 2 random picks.
+    assert random_picks == {"alice": 3, "bob": 2}
     rule_picks = [e for e in Evaluation.objects.filter(sample_week__isnull=True) if "low_csat" in e.reasons]
     assert len(rule_picks) == 3
+    assert Counter(Evaluation.objects.values_list("agent_code", flat=True)) == {"alice": 3, "bob": 5}
 
 
 @pytest.mark.django_db(transaction=True)
