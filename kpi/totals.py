@@ -46,6 +46,23 @@ STATE_FIELDS = ("available_s", "ringing_s", "on_call_s", "wrap_up_s", "not_ready
 # Schedules belong to workforce management; until they feed kpi, adherence stays None.
 ADHERENCE_FIELDS = ("scheduled_s", "in_adherence_s")
 HIST_FIELDS = ("answered_hist", "abandoned_hist")
+# Float sums are taken over whole millionths (microseconds, for seconds): each value is rounded to
+# the nearest one and the integers added, so a sum never depends on the order its rows come in —
+# floats added in another order differ in their last bit, and a rollup rerun would rewrite an
+# unchanged row for it. The data's own resolution is the microsecond (PostgreSQL timestamps), so
+# nothing is lost; up to 2**53 millionths (285 years of seconds) a row's sum stays exact.
+SUM_SCALE = 1_000_000
+
+
+def scaled(value: float) -> int:
+    """A float in whole millionths, rounded half to even (as PostgreSQL's round(float8) does)."""
+    return round(value * SUM_SCALE)
+
+
+def exact_add(a: float, b: float) -> float:
+    """a + b taken in whole millionths: the same result in any order of additions (and the same as
+    the rollup SQL's sums of `scaled` values divided back)."""
+    return (scaled(a) + scaled(b)) / SUM_SCALE
 
 
 @dataclass
@@ -90,8 +107,10 @@ class Totals:
 
     # --- building ----------------------------------------------------------------------------
     def add(self, other: Totals) -> Totals:
-        for name in (*COUNT_FIELDS, *SUM_FIELDS, *STATE_FIELDS, *ADHERENCE_FIELDS):
+        for name in COUNT_FIELDS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in (*SUM_FIELDS, *STATE_FIELDS, *ADHERENCE_FIELDS):
+            setattr(self, name, exact_add(getattr(self, name), getattr(other, name)))
         if other.wait_max_s is not None and (self.wait_max_s is None or other.wait_max_s > self.wait_max_s):
             self.wait_max_s = other.wait_max_s
         self.answered_hist.update(other.answered_hist)
@@ -114,14 +133,14 @@ class Totals:
         if outcome == "answered":
             self.answered += 1
             if wait_s is not None:
-                self.answered_wait_sum_s += wait_s
+                self.answered_wait_sum_s = exact_add(self.answered_wait_sum_s, wait_s)
                 self.answered_hist[d.answered_bucket(wait_s)] += 1
                 self.answered_within_default += d.within_service_level(wait_s, d.SL_THRESHOLD_S)
             if ended:
                 self.handled += 1
-                self.talk_sum_s += talk_s or 0.0
-                self.hold_sum_s += hold_s or 0.0
-                self.acw_sum_s += acw_s or 0.0
+                self.talk_sum_s = exact_add(self.talk_sum_s, talk_s or 0.0)
+                self.hold_sum_s = exact_add(self.hold_sum_s, hold_s or 0.0)
+                self.acw_sum_s = exact_add(self.acw_sum_s, acw_s or 0.0)
         elif outcome == "abandoned":
             self.abandoned += 1
             if wait_s is not None:
@@ -134,7 +153,7 @@ class Totals:
         if outcome in ("answered", "abandoned", "timed_out"):
             self.departed += 1
             if wait_s is not None:
-                self.wait_sum_s += wait_s
+                self.wait_sum_s = exact_add(self.wait_sum_s, wait_s)
                 if self.wait_max_s is None or wait_s > self.wait_max_s:
                     self.wait_max_s = wait_s
 
