@@ -693,6 +693,18 @@ def _key(values: Iterable[Any], group_by: tuple[str, ...]) -> tuple:
     return tuple(key)
 
 
+def _merged(ranges: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The ranges with those that touch or overlap joined: a month of day ranges becomes one range
+    the unique index scans, instead of thirty ORed conditions tested on every row."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def rollup_rows_sum(
     *,
     model: type[VisitRollup] | type[PresenceRollup],
@@ -710,7 +722,7 @@ def rollup_rows_sum(
     if model is PresenceRollup and queue is not None:
         raise ValueError("presence has no queue: leave it out of queue-scoped figures")
     span = Q()
-    for start, end in ranges:
+    for start, end in _merged(ranges):
         span |= Q(period_start__gte=start, period_start__lt=end)
     qs = model.objects.filter(span, grain=grain)
     if queue is not None:
