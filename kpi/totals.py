@@ -46,6 +46,7 @@ STATE_FIELDS = ("available_s", "ringing_s", "on_call_s", "wrap_up_s", "not_ready
 # Schedules belong to workforce management; until they feed kpi, adherence stays None.
 ADHERENCE_FIELDS = ("scheduled_s", "in_adherence_s")
 HIST_FIELDS = ("answered_hist", "abandoned_hist")
+_FLOAT_SUMS = (*SUM_FIELDS, *STATE_FIELDS, *ADHERENCE_FIELDS)
 # Float sums are taken over whole millionths (microseconds, for seconds): each value is rounded to
 # the nearest one and the integers added, so a sum never depends on the order its rows come in —
 # floats added in another order differ in their last bit, and a rollup rerun would rewrite an
@@ -107,16 +108,33 @@ class Totals:
 
     # --- building ----------------------------------------------------------------------------
     def add(self, other: Totals) -> Totals:
+        # Reports add thousands of rows, most of whose fields are zero (a presence row has no
+        # visits, a visit row no presence): zeros are skipped, and the fields read off __dict__.
+        mine, theirs = self.__dict__, other.__dict__
         for name in COUNT_FIELDS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        for name in (*SUM_FIELDS, *STATE_FIELDS, *ADHERENCE_FIELDS):
-            setattr(self, name, exact_add(getattr(self, name), getattr(other, name)))
+            value = theirs[name]
+            if value:
+                mine[name] += value
+        for name in _FLOAT_SUMS:
+            value = theirs[name]
+            if value:
+                mine[name] = exact_add(mine[name], value)
         if other.wait_max_s is not None and (self.wait_max_s is None or other.wait_max_s > self.wait_max_s):
             self.wait_max_s = other.wait_max_s
-        self.answered_hist.update(other.answered_hist)
-        self.abandoned_hist.update(other.abandoned_hist)
+        if other.answered_hist:
+            self.answered_hist.update(other.answered_hist)
+        if other.abandoned_hist:
+            self.abandoned_hist.update(other.abandoned_hist)
         self.hists_loaded = self.hists_loaded and other.hists_loaded
         return self
+
+    def copy(self) -> Totals:
+        """A separate Totals with the same sums (what `Totals().add(self)` gives, for less)."""
+        twin = object.__new__(Totals)
+        twin.__dict__.update(self.__dict__)
+        twin.answered_hist = Counter(self.answered_hist)
+        twin.abandoned_hist = Counter(self.abandoned_hist)
+        return twin
 
     def add_visit(
         self,
