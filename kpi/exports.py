@@ -23,13 +23,10 @@ GROUP_KEYS = {
 }
 
 
-def _round(value: Any) -> Any:
-    return round(value, 2) if isinstance(value, float) else value
-
-
 def row_json(row: ReportRow) -> dict[str, Any]:
     """The group key(s) then every KPI key of DESIGN §3; fractions rounded to 2 decimals."""
-    return {key: _round(value) for key, value in row.as_dict().items()}
+    # Inline rather than a helper per value: 8,000 rows of 25 keys in a month's report by agent.
+    return {key: round(v, 2) if isinstance(v, float) else v for key, v in row.as_dict().items()}
 
 
 _ROW_ENCODER = json.JSONEncoder(separators=(",\n    ", ": "))

@@ -188,14 +188,34 @@ class Totals:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Totals:
         """From a rollup row's values (histogram keys may be strings, as JSON stores them)."""
-        values = {name: row[name] for name in _SCALARS if row.get(name) is not None}
+        # Filled in place rather than through __init__: a month's report by agent builds 16,000.
+        totals = object.__new__(cls)
+        values = totals.__dict__
+        values.update(_DEFAULTS)
+        for name in _SCALARS:
+            value = row.get(name)
+            if value is not None:
+                values[name] = value
         for name in HIST_FIELDS:
             hist = row.get(name)
             if hist:
                 if isinstance(hist, str):  # raw SQL hands jsonb over as text
                     hist = json.loads(hist)
                 values[name] = Counter({int(bucket): int(count) for bucket, count in hist.items()})
-        return cls(**values)
+            else:
+                values[name] = Counter()
+        return totals
+
+    @classmethod
+    def from_sums(cls, sums: dict[str, Any]) -> Totals:
+        """From plain field values (no histograms, no None): what summed rollup rows give."""
+        totals = object.__new__(cls)
+        values = totals.__dict__
+        values.update(_DEFAULTS)
+        values.update(sums)
+        values["answered_hist"] = Counter()
+        values["abandoned_hist"] = Counter()
+        return totals
 
     def visit_values(self) -> dict[str, Any]:
         """The columns of a queue/agent rollup row."""
@@ -273,3 +293,4 @@ class Totals:
 _SCALARS = tuple(
     item.name for item in fields(Totals) if item.name not in HIST_FIELDS and item.name != "hists_loaded"
 )
+_DEFAULTS = {item.name: item.default for item in fields(Totals) if item.name not in HIST_FIELDS}
