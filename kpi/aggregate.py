@@ -747,7 +747,7 @@ def rollup_rows_sum(
             sql, params = qs.order_by().values(*columns).annotate(**aggregates).query.sql_with_params()
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
-                names = [column.name for column in cursor.description]
+                names = [column[0] for column in cursor.description]  # a tuple on SQLite
                 grouped: Iterable[dict[str, Any]] = [dict(zip(names, row, strict=True)) for row in cursor]
         else:
             grouped = [qs.aggregate(**aggregates)]
