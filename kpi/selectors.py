@@ -88,8 +88,12 @@ def kpi_totals_many(
     codes = set(agent_codes) if agent_codes is not None else None
 
     def merge(found: dict[tuple, Totals], rows: dict[tuple, Totals]) -> None:
+        # A copy for a new group: the rows may be the cache's, which must stay as they are.
         for key, totals in rows.items():
-            found.setdefault(key, Totals()).add(totals)
+            if key in found:
+                found[key].add(totals)
+            else:
+                found[key] = totals.copy()
 
     def keep(queue_name: str, agent: str) -> bool:
         return (queue is None or queue_name == queue) and (codes is None or agent in codes)

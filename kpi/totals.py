@@ -46,6 +46,24 @@ STATE_FIELDS = ("available_s", "ringing_s", "on_call_s", "wrap_up_s", "not_ready
 # Schedules belong to workforce management; until they feed kpi, adherence stays None.
 ADHERENCE_FIELDS = ("scheduled_s", "in_adherence_s")
 HIST_FIELDS = ("answered_hist", "abandoned_hist")
+_FLOAT_SUMS = (*SUM_FIELDS, *STATE_FIELDS, *ADHERENCE_FIELDS)
+# Float sums are taken over whole millionths (microseconds, for seconds): each value is rounded to
+# the nearest one and the integers added, so a sum never depends on the order its rows come in —
+# floats added in another order differ in their last bit, and a rollup rerun would rewrite an
+# unchanged row for it. The data's own resolution is the microsecond (PostgreSQL timestamps), so
+# nothing is lost; up to 2**53 millionths (285 years of seconds) a row's sum stays exact.
+SUM_SCALE = 1_000_000
+
+
+def scaled(value: float) -> int:
+    """A float in whole millionths, rounded half to even (as PostgreSQL's round(float8) does)."""
+    return round(value * SUM_SCALE)
+
+
+def exact_add(a: float, b: float) -> float:
+    """a + b taken in whole millionths: the same result in any order of additions (and the same as
+    the rollup SQL's sums of `scaled` values divided back)."""
+    return (scaled(a) + scaled(b)) / SUM_SCALE
 
 
 @dataclass
@@ -90,14 +108,33 @@ class Totals:
 
     # --- building ----------------------------------------------------------------------------
     def add(self, other: Totals) -> Totals:
-        for name in (*COUNT_FIELDS, *SUM_FIELDS, *STATE_FIELDS, *ADHERENCE_FIELDS):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        # Reports add thousands of rows, most of whose fields are zero (a presence row has no
+        # visits, a visit row no presence): zeros are skipped, and the fields read off __dict__.
+        mine, theirs = self.__dict__, other.__dict__
+        for name in COUNT_FIELDS:
+            value = theirs[name]
+            if value:
+                mine[name] += value
+        for name in _FLOAT_SUMS:
+            value = theirs[name]
+            if value:
+                mine[name] = exact_add(mine[name], value)
         if other.wait_max_s is not None and (self.wait_max_s is None or other.wait_max_s > self.wait_max_s):
             self.wait_max_s = other.wait_max_s
-        self.answered_hist.update(other.answered_hist)
-        self.abandoned_hist.update(other.abandoned_hist)
+        if other.answered_hist:
+            self.answered_hist.update(other.answered_hist)
+        if other.abandoned_hist:
+            self.abandoned_hist.update(other.abandoned_hist)
         self.hists_loaded = self.hists_loaded and other.hists_loaded
         return self
+
+    def copy(self) -> Totals:
+        """A separate Totals with the same sums (what `Totals().add(self)` gives, for less)."""
+        twin = object.__new__(Totals)
+        twin.__dict__.update(self.__dict__)
+        twin.answered_hist = Counter(self.answered_hist)
+        twin.abandoned_hist = Counter(self.abandoned_hist)
+        return twin
 
     def add_visit(
         self,
@@ -114,14 +151,14 @@ class Totals:
         if outcome == "answered":
             self.answered += 1
             if wait_s is not None:
-                self.answered_wait_sum_s += wait_s
+                self.answered_wait_sum_s = exact_add(self.answered_wait_sum_s, wait_s)
                 self.answered_hist[d.answered_bucket(wait_s)] += 1
                 self.answered_within_default += d.within_service_level(wait_s, d.SL_THRESHOLD_S)
             if ended:
                 self.handled += 1
-                self.talk_sum_s += talk_s or 0.0
-                self.hold_sum_s += hold_s or 0.0
-                self.acw_sum_s += acw_s or 0.0
+                self.talk_sum_s = exact_add(self.talk_sum_s, talk_s or 0.0)
+                self.hold_sum_s = exact_add(self.hold_sum_s, hold_s or 0.0)
+                self.acw_sum_s = exact_add(self.acw_sum_s, acw_s or 0.0)
         elif outcome == "abandoned":
             self.abandoned += 1
             if wait_s is not None:
@@ -134,7 +171,7 @@ class Totals:
         if outcome in ("answered", "abandoned", "timed_out"):
             self.departed += 1
             if wait_s is not None:
-                self.wait_sum_s += wait_s
+                self.wait_sum_s = exact_add(self.wait_sum_s, wait_s)
                 if self.wait_max_s is None or wait_s > self.wait_max_s:
                     self.wait_max_s = wait_s
 
@@ -151,14 +188,34 @@ class Totals:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Totals:
         """From a rollup row's values (histogram keys may be strings, as JSON stores them)."""
-        values = {name: row[name] for name in _SCALARS if row.get(name) is not None}
+        # Filled in place rather than through __init__: a month's report by agent builds 16,000.
+        totals = object.__new__(cls)
+        values = totals.__dict__
+        values.update(_DEFAULTS)
+        for name in _SCALARS:
+            value = row.get(name)
+            if value is not None:
+                values[name] = value
         for name in HIST_FIELDS:
             hist = row.get(name)
             if hist:
                 if isinstance(hist, str):  # raw SQL hands jsonb over as text
                     hist = json.loads(hist)
                 values[name] = Counter({int(bucket): int(count) for bucket, count in hist.items()})
-        return cls(**values)
+            else:
+                values[name] = Counter()
+        return totals
+
+    @classmethod
+    def from_sums(cls, sums: dict[str, Any]) -> Totals:
+        """From plain field values (no histograms, no None): what summed rollup rows give."""
+        totals = object.__new__(cls)
+        values = totals.__dict__
+        values.update(_DEFAULTS)
+        values.update(sums)
+        values["answered_hist"] = Counter()
+        values["abandoned_hist"] = Counter()
+        return totals
 
     def visit_values(self) -> dict[str, Any]:
         """The columns of a queue/agent rollup row."""
@@ -236,3 +293,4 @@ class Totals:
 _SCALARS = tuple(
     item.name for item in fields(Totals) if item.name not in HIST_FIELDS and item.name != "hists_loaded"
 )
+_DEFAULTS = {item.name: item.default for item in fields(Totals) if item.name not in HIST_FIELDS}

@@ -58,6 +58,19 @@ def test_json_rows_carry_every_design_kpi_key(tricky):
     assert set(KPI_KEYS) <= set(row)
 
 
+@pytest.mark.parametrize("by", ["total", "agent", "interval"])
+def test_json_is_laid_out_as_json_dumps_with_indent_lays_it_out(tricky, by):
+    out = StringIO()
+    call_command("kpi_report", "--from", DAY, "--to", DAY, "--by", by, "--format", "json", stdout=out)
+    assert out.getvalue() == json.dumps(json.loads(out.getvalue()), indent=2) + "\n"
+
+
+def test_json_of_no_rows_is_an_empty_list(db):
+    out = StringIO()
+    call_command("kpi_report", "--from", DAY, "--to", DAY, "--by", "agent", "--format", "json", stdout=out)
+    assert out.getvalue() == "[]\n"
+
+
 def test_report_by_agent_counts_the_visits_each_agent_answered(tricky):
     rows = {row["agent"]: row for row in report("--by", "agent")}
     assert set(rows) == {"alice", "bob"}

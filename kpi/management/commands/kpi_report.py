@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -10,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kpi import inputs
 from kpi.definitions import HIST_MAX_S, SHORT_ABANDON_S, SL_THRESHOLD_S, Params
-from kpi.exports import row_json, rows_csv, rows_table
+from kpi.exports import rows_csv, rows_json, rows_table
 from kpi.selectors import MAX_DAYS, ReportQuery, kpi_report
 from telephony.models import Queue
 
@@ -75,7 +74,7 @@ class Command(BaseCommand):
         )
         rows = kpi_report(query)
         if options["format"] == "json":
-            self.stdout.write(json.dumps([row_json(row) for row in rows], indent=2))
+            self.stdout.write(rows_json(rows))
         elif options["format"] == "csv":
             self.stdout.write(rows_csv(rows, query.by), ending="")
         else:
