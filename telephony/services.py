@@ -166,12 +166,16 @@ def _lock_calls_and_agents(source: FeedSource, events: Iterable[FeedEvent]) -> N
     """
     if connection.vendor != "postgresql":
         return
-    keys = set()
+    call_ids: set[str] = set()
+    agents: set[str] = set()
     for event in events:
-        if event.call_id:
-            keys.add(_lock_key(f"call:{source.id}:{event.call_id}"))
-        if event.agent:
-            keys.add(_lock_key(f"agent:{event.agent}"))
+        call_ids.add(event.call_id)
+        agents.add(event.agent)
+    call_ids.discard("")
+    agents.discard("")
+    # Hashed once per call and agent, not per event: a call has several events in a batch.
+    keys = {_lock_key(f"call:{source.id}:{call_id}") for call_id in call_ids}
+    keys |= {_lock_key(f"agent:{agent}") for agent in agents}
     if not keys:
         return
     with binary_cursor() as cursor:
