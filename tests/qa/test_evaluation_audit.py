@@ -7,6 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from callcenter.audit import AuditFilters, audit_entries
+from callcenter.models import UserPreference
 from qa.selectors import evaluation_timeline
 from qa.services.evaluations import (
     dispute_resolve,
@@ -132,9 +133,15 @@ def test_the_audit_api_shows_the_draft_re_save(qa, supervisor, evaluation):
 
 
 def test_the_audit_page_shows_the_draft_re_save(client, qa, supervisor, evaluation):
+    """In Persian too: the page words the action as the evaluation's timeline does."""
     _draft(qa, evaluation)
     _draft(qa, evaluation, solved=3)
     client.force_login(supervisor)
     html = client.get("/console/audit/", {"object_type": "evaluation"}).content.decode()
-    assert "Draft saved" in html
+    assert "Saved the draft" in html  # the timeline's own wording
     assert "<code>3. Solved the problem</code>: <del>4</del> → <ins>3</ins>" in html
+    UserPreference.objects.update_or_create(user=supervisor, defaults={"language": "fa"})
+    client.logout()  # the session keeps the language it read at login
+    client.force_login(supervisor)
+    html = client.get("/console/audit/", {"object_type": "evaluation"}).content.decode()
+    assert "پیش‌نویس را ذخیره کرد" in html and "saved the draft" not in html.lower()
