@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from typing import Any
 
+from callcenter.csvsafe import csv_text
 from callcenter.formatting import EMPTY, format_duration, format_percent
 from kpi.definitions import KPI_BY_KEY, KPI_KEYS
 from kpi.selectors import ReportRow
@@ -46,13 +45,11 @@ def rows_json(rows: Sequence[ReportRow]) -> str:
 
 
 def rows_csv(rows: Sequence[ReportRow], by: str) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*GROUP_KEYS[by], *KPI_KEYS])
-    for row in rows:
-        values = row_json(row)
-        writer.writerow(["" if values[key] is None else values[key] for key in (*GROUP_KEYS[by], *KPI_KEYS)])
-    return out.getvalue()
+    """The group key(s) then every KPI key, one line per row; names that start like a spreadsheet
+    formula (a queue called `=HYPERLINK(…)` from the feed) are written as text (callcenter.csvsafe)."""
+    keys = (*GROUP_KEYS[by], *KPI_KEYS)
+    values = (row_json(row) for row in rows)
+    return csv_text(keys, ([row[key] for key in keys] for row in values))
 
 
 def kpi_text(key: str, value: Any) -> str:

@@ -293,6 +293,7 @@ EVENT_TITLES = {
     "assigned": lambda d: _("assigned it to %(who)s") % {"who": d.get("evaluator", "")},
     "reassigned": lambda d: _("reassigned it to %(who)s") % {"who": d.get("evaluator", "")},
     "started": lambda d: _("started scoring"),
+    "draft_saved": lambda d: _("saved the draft"),
     "submitted": lambda d: _("submitted it"),
     "acknowledged": lambda d: _("acknowledged the evaluation"),
     "disputed": lambda d: _("disputed the score"),

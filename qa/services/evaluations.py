@@ -1,7 +1,9 @@
 """Writes of evaluations: start (pick a call), save a draft, submit, comment; the agent's acknowledgement
 and dispute; a QA lead's resolution (uphold or rescore), reassignment and cancellation.
 
-Every step is recorded on the evaluation's timeline (EvaluationEvent). Each service runs in one
+Every step is recorded on the evaluation's timeline (EvaluationEvent), which the audit log reads: a
+step that changes answers, comments or the summary (a draft saved again, the submit, a rescore)
+carries what changed as {"<n>. <question>": [before, after], …}. Each service runs in one
 transaction and locks the evaluation row, so two people acting at once cannot both win.
 """
 
@@ -16,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from callcenter.changes import changes_between
 from callcenter.errors import ApplicationError, ConflictError, ForbiddenError, NotFoundError
 from callcenter.formatting import format_percent
 from qa.models import (
@@ -152,6 +155,23 @@ def _store_answers(evaluation: Evaluation, parsed: dict[int, tuple[Answer, str]]
     EvaluationAnswer.objects.bulk_update(update, ["value", "na", "comment"])
 
 
+NA = "n/a"  # an answer marked not applicable, on the record
+
+
+def _snapshot(evaluation: Evaluation, criteria: dict[int, Criterion]) -> dict[str, Any]:
+    """What a scorer types, by question as people see it ("2. Verified the caller"): each answer (its
+    points, "n/a" or None when unanswered), each answer's comment, and the summary. The number keeps
+    two questions of the same label apart."""
+    saved = {a.criterion_id: a for a in evaluation.answers.all()}
+    snapshot: dict[str, Any] = {}
+    for number, (criterion_id, criterion) in enumerate(criteria.items(), start=1):
+        name, row = f"{number}. {criterion.label}", saved.get(criterion_id)
+        snapshot[name] = None if row is None else (NA if row.na else row.value)
+        snapshot[f"{name} (comment)"] = row.comment if row is not None else ""
+    snapshot["summary"] = evaluation.summary
+    return snapshot
+
+
 def _score(evaluation: Evaluation, criteria: dict[int, Criterion]) -> Score:
     answers = {a.criterion_id: Answer(value=a.value, na=a.na) for a in evaluation.answers.all()}
     return score_answers([_question(c) for c in criteria.values()], answers)
@@ -275,8 +295,11 @@ def _save(
     actor: AbstractBaseUser,
     answers: Iterable[Mapping[str, Any]] | None,
     summary: str | None,
-) -> tuple[dict[int, Criterion], Score]:
+) -> tuple[dict[int, Criterion], Score, dict[str, Any]]:
+    """Store the answers and summary and rescore; returns the criteria, the score and, for the record,
+    what changed (with `score_before` when the score moved)."""
     criteria = _criteria(evaluation)
+    before, score_before = _snapshot(evaluation, criteria), evaluation.score
     if answers is not None:
         _store_answers(evaluation, _parse_answers(criteria, answers))
     if summary is not None:
@@ -287,7 +310,10 @@ def _save(
         event_record(evaluation, "started", actor)
     result = _score(evaluation, criteria)
     _apply_score(evaluation, result)
-    return criteria, result
+    changes = changes_between(before, _snapshot(evaluation, criteria))
+    if evaluation.score != score_before:
+        changes["score_before"] = score_before
+    return criteria, result, changes
 
 
 @transaction.atomic
@@ -300,11 +326,15 @@ def evaluation_save_draft(
 ) -> Evaluation:
     """Save answers ({"criterion", "value", "na", "comment"}) and the overall feedback as a draft;
     unanswered questions are fine. Only the assigned evaluator, while it is open. Invalid answers
-    raise ApplicationError (`criterion_<id>` fields) and nothing is saved."""
+    raise ApplicationError (`criterion_<id>` fields) and nothing is saved. Each save that changes
+    something is recorded (`draft_saved`: who, each answer or comment before → after, the score);
+    one that changes nothing is not."""
     evaluation = _lock(evaluation_id)
     _require_scorer(actor, evaluation)
-    _save(evaluation, actor, answers, summary)
+    changes = _save(evaluation, actor, answers, summary)[2]
     evaluation.save()
+    if changes:
+        event_record(evaluation, "draft_saved", actor, **changes, score=evaluation.score)
     return evaluation
 
 
@@ -329,7 +359,7 @@ def evaluation_submit(
     without a playable recording may be scored but is flagged (`recording_missing`)."""
     evaluation = _lock(evaluation_id)
     _require_scorer(actor, evaluation)
-    criteria, result = _save(evaluation, actor, answers, summary)
+    criteria, result, changes = _save(evaluation, actor, answers, summary)
     _require_complete(result, criteria)
     evaluation.status = EvaluationStatus.SUBMITTED
     evaluation.submitted_at = timezone.now()
@@ -341,6 +371,7 @@ def evaluation_submit(
         evaluation,
         "submitted",
         actor,
+        **changes,  # what the submit itself changed since the last draft
         score=evaluation.score,
         auto_failed=evaluation.auto_failed,
         text=evaluation.auto_fail_reason,
@@ -491,14 +522,17 @@ def dispute_resolve(
     if errors:
         raise ApplicationError(_("The resolution has errors; see the marked fields."), fields=errors)
     before = evaluation.score
+    changes: dict[str, Any] = {}
     if outcome == RESCORE:
         criteria = _criteria(evaluation)
+        answered = _snapshot(evaluation, criteria)
         _store_answers(evaluation, _parse_answers(criteria, answers or []))
         if summary is not None:
             evaluation.summary = summary.strip()[:MAX_COMMENT]
         result = _score(evaluation, criteria)
         _require_complete(result, criteria)
         _apply_score(evaluation, result)
+        changes = changes_between(answered, _snapshot(evaluation, criteria))
     now = timezone.now()
     dispute.status = DisputeStatus.RESCORED if outcome == RESCORE else DisputeStatus.UPHELD
     dispute.resolved_by = actor
@@ -514,6 +548,7 @@ def dispute_resolve(
         evaluation,
         "rescored" if outcome == RESCORE else "dispute_upheld",
         actor,
+        **changes,
         text=dispute.resolution_note,
         score_before=before,
         score=evaluation.score,

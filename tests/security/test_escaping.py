@@ -1,16 +1,24 @@
 """No user-controlled text is rendered as markup: a hostile payload in every field people type (names,
 notes, subjects, comments, IVR prompts, scorecard guidance, coaching notes, …) and in every query
-parameter comes out escaped on every page, for every role that may open it."""
+parameter comes out escaped on every page, for every role that may open it; and in every e-mail the
+platform sends (their HTML parts, rendered from queue names the feed chose)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
 from django.test import Client
 
+from kpi.services.reports import daily_report_send
+from telephony.models import FeedSource
+from telephony.services import call_events_ingest
+from tests.kpi.factories import ReportSubscriptionFactory, call_events
 from tests.security.test_role_matrix import PAGES, visit
 from tests.security.urls import all_routes, route_address
 from tests.security.world import build_world
@@ -67,16 +75,68 @@ def test_user_text_and_query_parameters_are_escaped_on_every_page(world, persona
                 continue
             pages += 1
             html = response.content.decode()
-            for raw in RAW:
-                if raw in html:
-                    at = html.index(raw)
-                    unsafe.append(f"{url} as {identity}: …{html[max(0, at - 120) : at + 40]}…")
+            unsafe += _unsafe(html, f"{url} as {identity}")
             if any(escaped in html for escaped in ESCAPED):
                 shown.add(address)
     assert unsafe == []
     expected = {page.format(**{**world.ids, "call_id": world["call_id"]}) for page in MUST_SHOW}
     assert sorted(expected - shown) == []
     assert pages >= 150
+
+
+def _unsafe(html: str, where: str) -> list[str]:
+    found = []
+    for raw in RAW:
+        if raw in html:
+            at = html.index(raw)
+            found.append(f"{where}: …{html[max(0, at - 120) : at + 40]}…")
+    return found
+
+
+# --- e-mails ---------------------------------------------------------------------------------------
+def _daily_report(world: Any, personas: dict[str, Any]) -> None:
+    """The daily KPI report of the world's day, with a queue the feed named with the payload."""
+    source = FeedSource.objects.get(name=settings.ACD_SOURCE)  # the world's call came from it
+    events = call_events("hostile-queue-call", queue=PAYLOAD, queued=60, answered=70, ended=130)
+    for event in events:
+        event["source"] = source.name
+    assert call_events_ingest(source=source, raw_events=events).rejected == []
+    ReportSubscriptionFactory(user=personas["supervisor"], daily_email=True)
+    assert daily_report_send(day=date(2026, 11, 23)) == 1
+
+
+# Every e-mail template, and how to have the platform send it with the payload in its user text.
+EMAILS: dict[str, Callable[[Any, dict[str, Any]], None]] = {
+    "kpi/email/daily_report.html": _daily_report,
+}
+
+
+def test_every_email_template_is_checked_here():
+    """A new e-mail (an `email/` template, or one named *mail*) must join EMAILS to be checked."""
+    templates = Path(settings.BASE_DIR) / "templates"
+    found = {
+        str(relative)
+        for relative in (path.relative_to(templates) for path in templates.rglob("*.*"))
+        if "email" in relative.parent.parts or "mail" in relative.name
+    }
+    assert found == set(EMAILS)
+
+
+@pytest.mark.parametrize("template", sorted(EMAILS))
+def test_user_text_is_escaped_in_every_email(world, personas, mailoutbox, template):
+    EMAILS[template](world, personas)
+    assert mailoutbox, f"{template}: nothing was sent"
+    unsafe, shown = [], False
+    for message in mailoutbox:
+        assert "\n" not in message.subject and "<" not in message.subject
+        for html, mimetype in message.alternatives:
+            assert mimetype == "text/html"
+            unsafe += _unsafe(html, f"{template} to {message.to}")
+            shown = shown or any(escaped in html for escaped in ESCAPED)
+        # The plain-text part is not markup: the name is shown as the feed sent it.
+        assert PAYLOAD in message.body
+    assert unsafe == []
+    assert shown, f"{template}: the payload is not in the e-mail, so the test proves nothing"
 
 
 def test_the_payload_is_stored_as_typed_not_mangled(world):
