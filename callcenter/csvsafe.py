@@ -27,7 +27,8 @@ def csv_cell(value: Any) -> Any:
     if isinstance(value, int | float | Decimal):
         return value
     text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_START) else text
+    # A lone dash (the report's "no queue") is no formula, and a quote before it would only puzzle.
+    return f"'{text}" if text.startswith(FORMULA_START) and text != "-" else text
 
 
 def csv_text(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> str:

@@ -128,11 +128,14 @@ async def test_ingested_calls_reach_the_board_as_a_new_snapshot(client, supervis
     communicator, _connected, _code = await _open(client, supervisor)
     first = await communicator.receive_json_from(timeout=5)
     assert first["overall"]["waiting"] == 0
+    posted = time.monotonic()
     await sync_to_async(_post)([_queued("s1", ago=40), _queued("s2", ago=10)], source.secret)
     snapshot, _seen = await _until(communicator, lambda s: s["overall"]["waiting"] == 2)
+    # The caller keeps waiting while the snapshot is on its way (seconds on a loaded machine).
+    waited_since = time.monotonic() - posted
     sales = snapshot["queues"][0]
     assert (sales["queue"], sales["waiting"], sales["today"]["offered"]) == ("sales", 2, 2)
-    assert sales["longest_wait_s"] == pytest.approx(40, abs=2)
+    assert 39 <= sales["longest_wait_s"] <= 41 + waited_since
     assert snapshot["last_event_at"] is not None
     await communicator.disconnect()
 

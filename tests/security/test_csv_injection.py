@@ -40,6 +40,8 @@ TEAM = "+cmd|' /C calc'!A0"
         ("\r=1", "'\r=1"),
         ("sales", "sales"),
         ("a=1", "a=1"),  # only the first character makes a formula
+        ("-", "-"),  # the report's "no queue": a lone dash is no formula
+        ("--1", "'--1"),
         ("", ""),
         (None, ""),
     ],
