@@ -1,6 +1,6 @@
 """Data care on calls: delete recordings (after the retention period, or on a customer's erasure)
-and erase a customer's phone numbers from calls, their events, the ACD commands that dialled them
-and the lines kept in the feed quarantine.
+and erase a customer's phone numbers from calls, their events and the ACD commands that dialled
+them; and replace values (numbers, addresses) in the lines kept in the feed quarantine.
 
 Calls, queue visits and their timings stay: KPIs are computed from them. A recording's reference is
 cleared on the call *and* on its `recording.ready` event, so a later re-derivation of the call from
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import phonenumbers
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -128,7 +129,6 @@ class NumberErasure:
     calls: int = 0
     call_events: int = 0
     commands: int = 0
-    quarantined: int = 0  # feed quarantine lines that held one of the numbers
     recordings: RecordingPurge | None = None
 
 
@@ -136,10 +136,8 @@ class NumberErasure:
 MIN_ERASABLE_DIGITS = 6
 
 
-def _number_spellings(number: str) -> set[str]:
+def number_spellings(number: str) -> set[str]:
     """How a feed may have written an E.164 number: as stored, without the +, and nationally."""
-    import phonenumbers
-
     spellings = {number, number.lstrip("+")}
     with contextlib.suppress(phonenumbers.NumberParseException):
         spellings.add(str(phonenumbers.parse(number, None).national_number))
@@ -200,6 +198,4 @@ def call_numbers_erase(*, numbers: list[str]) -> NumberErasure:
         command.data = {**command.data, "number": ""}
     AcdCommand.objects.bulk_update(commands, ["data"])
     result.commands = len(commands)
-    spellings = set().union(*(_number_spellings(number) for number in numbers))
-    result.quarantined = quarantine_values_erase(values=spellings, replacement="[erased]")
     return result

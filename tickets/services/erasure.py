@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from callcenter.errors import NotFoundError
 from telephony.models import Call
-from telephony.retention import call_numbers_erase, quarantine_values_erase
+from telephony.retention import call_numbers_erase, number_spellings, quarantine_values_erase
 from tickets.models import (
     Callback,
     CallLog,
@@ -124,7 +124,8 @@ def _erase(customer_ids: list[int], *, actor: AbstractBaseUser | None, kind: str
     result.calls, result.call_events = calls.calls, calls.call_events
     result.recordings = calls.recordings.calls if calls.recordings else 0
     emails = list(CustomerEmail.objects.filter(customer_id__in=customer_ids).values_list("email", flat=True))
-    result.quarantined = calls.quarantined + quarantine_values_erase(values=emails, replacement=ERASED)
+    spellings = set().union(*(number_spellings(number) for number in numbers))
+    result.quarantined = quarantine_values_erase(values=[*spellings, *emails], replacement=ERASED)
     result.phones = CustomerPhone.objects.filter(customer_id__in=customer_ids).delete()[0]
     result.emails = CustomerEmail.objects.filter(customer_id__in=customer_ids).delete()[0]
     tickets = Ticket.objects.filter(customer_id__in=customer_ids)
