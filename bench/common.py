@@ -119,7 +119,7 @@ atexit.register(_emit_results)
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_of(pid: int) -> float:
+def cpu_of(pid: int) -> float:
     """User + system CPU seconds a process has used (0 when it is gone)."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
@@ -170,8 +170,8 @@ class CpuMeter:
         return _tree(self.server_pid) + backends
 
     def begin(self) -> None:
-        self.start = {pid: _cpu_of(pid) for pid in self._pids()}
+        self.start = {pid: cpu_of(pid) for pid in self._pids()}
 
     def end(self) -> float:
         """CPU seconds used since begin() (processes that appeared meanwhile count from zero)."""
-        return sum(_cpu_of(pid) - self.start.get(pid, 0.0) for pid in self._pids())
+        return sum(cpu_of(pid) - self.start.get(pid, 0.0) for pid in self._pids())

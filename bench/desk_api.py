@@ -508,7 +508,7 @@ def cpu_by_endpoint(base: str, server_pid: int, credentials: tuple[str, str], ke
     """Each endpoint alone, one client, `n` requests: latency and the CPU a request costs in the
     server and in PostgreSQL (figures that the rest of the machine's load barely moves).
     `credentials` are (a supervisor's, an agent's): the agent asks what only agents ask."""
-    from common import _cpu_of, _tree
+    from common import cpu_of, _tree
     from django.db import connection
 
     def backends() -> list[int]:
@@ -535,13 +535,13 @@ def cpu_by_endpoint(base: str, server_pid: int, credentials: tuple[str, str], ke
     for label in sorted(by_label):
         paths = by_label[label][:n]
         server_pids, pg_pids = _tree(server_pid), backends()
-        before = ([_cpu_of(pid) for pid in server_pids], [_cpu_of(pid) for pid in pg_pids])
+        before = ([cpu_of(pid) for pid in server_pids], [cpu_of(pid) for pid in pg_pids])
         credential = credentials[0] if label in supervisor_labels else credentials[1]
         latencies = asyncio.run(_one_endpoint(base, credential, paths))
         pg_pids_after = backends()
-        server_cpu = sum(_cpu_of(pid) for pid in server_pids) - sum(before[0])
+        server_cpu = sum(cpu_of(pid) for pid in server_pids) - sum(before[0])
         start_pg = dict(zip(pg_pids, before[1], strict=True))
-        pg_cpu = sum(_cpu_of(pid) - start_pg.get(pid, 0.0) for pid in pg_pids_after)
+        pg_cpu = sum(cpu_of(pid) - start_pg.get(pid, 0.0) for pid in pg_pids_after)
         print(
             f"{label:<28} {_pct(latencies, 0.5):>7.1f} {_pct(latencies, 0.95):>7.1f}"
             f" {server_cpu * 1000 / n:>8.1f} ms {pg_cpu * 1000 / n:>5.1f} ms"

@@ -23,7 +23,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from common import _cpu_of, django_setup, report
+from common import cpu_of, django_setup, report
 
 SOURCE = "bench-rollup"
 QUEUES = 50
@@ -308,7 +308,7 @@ class PostgresCpu:
                             continue
                 except OSError:
                     continue
-                used = _cpu_of(int(entry))
+                used = cpu_of(int(entry))
                 if used:
                     self.workers[int(entry)] = used
 
@@ -316,10 +316,10 @@ class PostgresCpu:
         """The backend's CPU seconds per rollup step (RollupStats.time marks each step's end)."""
         found: dict[str, float] = {}
         original = stats_class.time
-        last = [_cpu_of(self.backend_pid)]
+        last = [cpu_of(self.backend_pid)]
 
         def timed(stats, name: str, began: float) -> float:
-            now = _cpu_of(self.backend_pid)
+            now = cpu_of(self.backend_pid)
             found[name] = found.get(name, 0.0) + now - last[0]
             last[0] = now
             return original(stats, name, began)
@@ -328,7 +328,7 @@ class PostgresCpu:
         return found
 
     def __enter__(self) -> PostgresCpu:
-        self.backend_start = _cpu_of(self.backend_pid)
+        self.backend_start = cpu_of(self.backend_pid)
         self.process_start = time.process_time()
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
@@ -337,7 +337,7 @@ class PostgresCpu:
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         self.thread.join()
-        self.backend = _cpu_of(self.backend_pid) - self.backend_start
+        self.backend = cpu_of(self.backend_pid) - self.backend_start
         self.parallel = sum(self.workers.values())
         self.process = time.process_time() - self.process_start
 

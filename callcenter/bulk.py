@@ -96,6 +96,14 @@ def _stage_type(field: models.Field) -> str | None:
     return None
 
 
+def _stage_ready(cursor: Any, table: str, columns: Sequence[tuple[str, str]]) -> str:
+    signature = ",".join(f"{name} {kind}" for name, kind in columns)
+    stage = f"stage_{table}_{zlib.crc32(signature.encode()):08x}"
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({signature}) ON COMMIT DELETE ROWS")
+    cursor.execute(f"DELETE FROM {stage}")  # noqa: S608 - names from model metadata
+    return stage
+
+
 def copy_to_stage(
     cursor: Any, table: str, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]]
 ) -> str:
@@ -106,15 +114,31 @@ def copy_to_stage(
     emptied here too, for a second batch in the same transaction. `cursor` is a Django cursor on
     the PostgreSQL connection (a `binary_cursor`).
     """
-    signature = ",".join(f"{name} {kind}" for name, kind in columns)
-    stage = f"stage_{table}_{zlib.crc32(signature.encode()):08x}"
-    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({signature}) ON COMMIT DELETE ROWS")
-    cursor.execute(f"DELETE FROM {stage}")  # noqa: S608 - names from model metadata
+    stage = _stage_ready(cursor, table, columns)
     with cursor.cursor.copy(f"COPY {stage} FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types([kind for _name, kind in columns])
         for row in rows:
             copy.write_row(row)
     return stage
+
+
+def copy_text_to_stage(cursor: Any, table: str, columns: Sequence[tuple[str, str]], text: str) -> str:
+    """As `copy_to_stage`, for rows already in COPY's text format (a line per row, tab between
+    columns): the rows were formatted elsewhere, and PostgreSQL parses them in C."""
+    stage = _stage_ready(cursor, table, columns)
+    with cursor.cursor.copy(f"COPY {stage} FROM STDIN") as copy:
+        copy.write(text)
+    return stage
+
+
+def stage_columns(model: type[models.Model], names: Sequence[str]) -> list[tuple[str, str]]:
+    """(column, staging type) of the model's fields `names`: JSON as text, a foreign key as its target."""
+    fields = [model._meta.get_field(name) for name in names]
+    found = [(field.column, _stage_type(field)) for field in fields]
+    missing = [column for column, kind in found if kind is None]
+    if missing:
+        raise ValueError(f"no staging type for {model.__name__} columns {missing}")
+    return found  # type: ignore[return-value]
 
 
 def bulk_insert(
@@ -161,6 +185,22 @@ def bulk_insert(
     values = [_column_values(field, rows) for field in fields]
     with binary_cursor() as cursor:
         types = [_stage_type(field) for field in fields]
+        if (
+            len(rows) >= COPY_FROM_ROWS
+            and not conflict
+            and not returning
+            and not returning_inserted
+            and None not in types
+            and not any(isinstance(field, models.JSONField) for field in fields)
+        ):
+            # Nothing to resolve or report: COPY straight into the table (PostgreSQL inserts the
+            # rows in pages, not one by one) instead of staging them first. Text, not binary:
+            # binary COPY wants each value in its column's exact type (int4, int2 ...).
+            statement = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+            with cursor.cursor.copy(statement) as copy:
+                for row in zip(*values, strict=True):
+                    copy.write_row(row)
+            return []
         stage = None
         if len(rows) >= COPY_FROM_ROWS and None not in types:
             stage = copy_to_stage(

@@ -7,11 +7,13 @@ win over timestamp differences, because that is what the PBX measured.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from telephony.events import AFTER_CALL_TYPE_ORDER, CALL_TYPE_ORDER
+from telephony.events import AFTER_CALL_TYPE_ORDER, CALL_TYPE_ORDER, PRESENCE_TYPES
 
 # Order of types that share a timestamp: a call is queued before it rings, answered before it ends.
 TYPE_ORDER = {name: rank for rank, name in enumerate((*CALL_TYPE_ORDER, *AFTER_CALL_TYPE_ORDER))}
@@ -23,6 +25,7 @@ class EventLike(Protocol):
     event_id: str
     ts: datetime
     type: str
+    call_id: str
     queue: str
     agent: str
     caller: str
@@ -307,3 +310,18 @@ def call_derive(events: list[EventLike]) -> CallSummary:
     if not events:
         raise ValueError("a call needs at least one event")
     return _Deriver(list(events)).run()
+
+
+def events_by_agent(events: Iterable[EventLike], call_agents: dict[str, set[str]]) -> dict[str, list]:
+    """The presence events that concern each agent: its own, and call events that name no agent
+    for calls it took part in (`call_agents`: the agent codes each call's events name)."""
+    found: dict[str, list] = defaultdict(list)
+    for event in events:
+        if event.type not in PRESENCE_TYPES:
+            continue
+        if event.agent:
+            found[event.agent].append(event)
+        elif event.call_id:
+            for agent in call_agents.get(event.call_id, ()):
+                found[agent].append(event)
+    return found

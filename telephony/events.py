@@ -30,6 +30,10 @@ AGENT_TYPES = frozenset({"agent.login", "agent.logout", "agent.state"})
 AFTER_CALL_TYPE_ORDER = ("recording.ready", "survey.response")
 OTHER_CALL_TYPES = frozenset(AFTER_CALL_TYPE_ORDER)
 EVENT_TYPES = CALL_TYPES | AGENT_TYPES | OTHER_CALL_TYPES
+# Events that can move an agent out of ringing/on-call even when they do not name the agent.
+CALL_LEAVING_TYPES = ("call.ended", "call.transferred", "call.abandoned", "call.timeout", "call.wrapup_ended")
+# The events agent presence follows.
+PRESENCE_TYPES = AGENT_TYPES | {"call.ringing", "call.answered", *CALL_LEAVING_TYPES}
 # Agent states a feed may set with agent.state; ringing/on_call/wrap_up come from call events.
 SETTABLE_AGENT_STATES = frozenset({"available", "not_ready", "break"})
 MAX_ID = 128

@@ -6,15 +6,13 @@ import hashlib
 import multiprocessing
 import os
 import re
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from telephony.events import EventError, FeedEvent, event_check
+from telephony.queue_log_rows import CallRows, RowSpec, RunCalls
 
 ORIGIN = "queue_log"
 SKIPPED_VERBS = frozenset({"QUEUESTART", "CONFIGRELOAD"})
@@ -279,25 +277,52 @@ def queue_log_parse_line(line: str, *, source: str) -> QueueLogResult:
 
 
 # --- import --------------------------------------------------------------------------------------
-@contextmanager
-def _open_lines(path_or_lines: str | os.PathLike[str] | Iterable[str]) -> Iterator[Iterable[str]]:
-    if isinstance(path_or_lines, str | os.PathLike):
-        # errors="replace": a stray byte spoils one line (quarantined), never the import.
-        with open(path_or_lines, encoding="utf-8", errors="replace") as handle:
-            yield handle
-    else:
-        yield path_or_lines
-
-
 @dataclass
 class _Chunk:
-    """One group of lines, parsed: valid events, bad lines (number, text, reason) and counts."""
+    """One group of lines, parsed: valid events, bad lines (number, text, reason), counts, and
+    (when the writer can use them) the rows those events make."""
 
     lines: int = 0
     skipped: int = 0
     events: list[FeedEvent] = field(default_factory=list)
     bad: list[tuple[int, str, str]] = field(default_factory=list)
     call_ids: set[str] = field(default_factory=set)
+    rows: CallRows | None = None
+    # From the parser process, when it made rows: the lines instead of their events, which the
+    # rows carry (pickling 200,000 events costs more than parsing them); parsed again only if
+    # the group has to take the general path.
+    source_lines: list[tuple[int, str]] | None = None
+
+    def feed_events(self, source_name: str) -> list[FeedEvent]:
+        if self.source_lines is not None:
+            self.events = _parse_group(self.source_lines, source_name, None).events
+            self.source_lines = None
+        return self.events
+
+    def for_the_writer(self, group: list[tuple[int, str]]) -> _Chunk:
+        """Made light to pickle: lines for events, epoch seconds for presence instants."""
+        if self.rows is None:
+            # As plain tuples: pickle takes a named tuple apart in Python, a tuple in C.
+            self.events = [tuple(event) for event in self.events]  # type: ignore[misc]
+            return self
+        self.events = []
+        self.source_lines = group
+        self.rows.presence = {
+            agent: [(event[0].timestamp(), *event[1:]) for event in events]
+            for agent, events in self.rows.presence.items()
+        }
+        return self
+
+    def from_the_parser(self) -> _Chunk:
+        """The inverse of `for_the_writer`."""
+        if self.rows is None:
+            self.events = [FeedEvent._make(event) for event in self.events]
+            return self
+        self.rows.presence = {
+            agent: [(datetime.fromtimestamp(event[0], tz=UTC), *event[1:]) for event in events]
+            for agent, events in self.rows.presence.items()
+        }
+        return self
 
 
 def _line_groups(lines: Iterable[str], size: int) -> Iterator[list[tuple[int, str]]]:
@@ -311,8 +336,8 @@ def _line_groups(lines: Iterable[str], size: int) -> Iterator[list[tuple[int, st
         yield group
 
 
-def _parse_group(group: list[tuple[int, str]], source_name: str) -> _Chunk:
-    """Parse numbered lines (a module-level function: it runs in the parser process too)."""
+def _parse_group(group: list[tuple[int, str]], source_name: str, run: RunCalls | None) -> _Chunk:
+    """Parse numbered lines, and with `run`, make their rows."""
     chunk = _Chunk(lines=len(group))
     for number, line in group:
         result = queue_log_parse_line(line, source=source_name)
@@ -324,35 +349,87 @@ def _parse_group(group: list[tuple[int, str]], source_name: str) -> _Chunk:
             chunk.skipped += 1
         else:
             chunk.bad.append((number, line.rstrip("\r\n"), result.error))
+    if run is not None:
+        chunk.rows = run.rows(chunk.events)
     return chunk
+
+
+def _read_lines(path: str | os.PathLike[str]) -> Iterator[str]:
+    # errors="replace": a stray byte spoils one line (quarantined), never the import.
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        yield from handle
+
+
+def _parse_lines(
+    lines: Iterable[str],
+    source_name: str,
+    batch_size: int,
+    spec: RowSpec | None,
+    *,
+    to_pickle: bool = False,
+) -> Iterator[_Chunk]:
+    run = RunCalls(spec) if spec is not None else None
+    for group in _line_groups(lines, batch_size):
+        chunk = _parse_group(group, source_name, run)
+        yield chunk.for_the_writer(group) if to_pickle else chunk
+
+
+def _parse_file_into(chunks: Any, path: str, source_name: str, batch_size: int, spec: RowSpec | None) -> None:
+    """The parser process: read, parse and make rows, a group at a time, into `chunks`; then None
+    (or the error that stopped it, as text)."""
+    try:
+        for chunk in _parse_lines(_read_lines(path), source_name, batch_size, spec, to_pickle=True):
+            chunks.put(chunk)
+    except Exception as error:  # noqa: BLE001 - any failure is reported to the importer, which raises it
+        chunks.put(f"{type(error).__name__}: {error}")
+        return
+    chunks.put(None)
 
 
 # Groups parsed ahead of the writer; two keep the parser busy while the writer stores one.
 PARSE_AHEAD = 2
+# Files smaller than this are parsed inline: starting a process costs more than it saves.
+INLINE_BYTES = 1_000_000
 
 
-def _parsed(groups: Iterator[list[tuple[int, str]]], source_name: str) -> Iterator[_Chunk]:
-    """Parsed groups in order. A file of more than one group is parsed in a separate process,
-    groups ahead of the writer: parsing is CPU-bound Python and writing mostly waits on
+def _parsed(
+    path_or_lines: str | os.PathLike[str] | Iterable[str],
+    source_name: str,
+    batch_size: int,
+    spec: RowSpec | None,
+) -> Iterator[_Chunk]:
+    """Parsed groups in order. A large file is read and parsed in a separate process, groups
+    ahead of the writer: parsing and making rows is CPU-bound Python and writing mostly waits on
     PostgreSQL, so on two cores the import costs about the larger of the two, not their sum (a
-    thread would share the GIL with the writer's own Python work). A single group (tests, small
-    files) is parsed inline, with no process to start."""
-    first = next(groups, None)
-    if first is None:
+    thread would share the GIL with the writer's own Python work)."""
+    if not isinstance(path_or_lines, str | os.PathLike):
+        yield from _parse_lines(path_or_lines, source_name, batch_size, spec)
         return
-    second = next(groups, None)
-    if second is None:
-        yield _parse_group(first, source_name)
+    if os.path.getsize(path_or_lines) < INLINE_BYTES:
+        yield from _parse_lines(_read_lines(path_or_lines), source_name, batch_size, spec)
         return
     # spawn, not fork: a forked child would share the parent's database connection.
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as parser:
-        pending = deque(parser.submit(_parse_group, group, source_name) for group in (first, second))
-        for group in groups:
-            while len(pending) >= PARSE_AHEAD:
-                yield pending.popleft().result()
-            pending.append(parser.submit(_parse_group, group, source_name))
-        while pending:
-            yield pending.popleft().result()
+    context = multiprocessing.get_context("spawn")
+    chunks = context.Queue(maxsize=PARSE_AHEAD)
+    parser = context.Process(
+        target=_parse_file_into,
+        args=(chunks, os.fspath(path_or_lines), source_name, batch_size, spec),
+        daemon=True,
+    )
+    parser.start()
+    try:
+        while True:
+            chunk = chunks.get()
+            if chunk is None:
+                break
+            if isinstance(chunk, str):
+                raise OSError(f"reading {os.fspath(path_or_lines)}: {chunk}")
+            yield chunk.from_the_parser()
+        parser.join()
+    finally:
+        if parser.is_alive():
+            parser.terminate()
+            parser.join()
 
 
 def queue_log_import(
@@ -363,49 +440,30 @@ def queue_log_import(
 ) -> ImportSummary:
     """Import a queue_log file (a path, streamed) or an iterable of lines into feed `source_name`.
 
-    Valid events go through `call_events_ingest` in batches of `batch_size` (each one transaction);
-    bad lines are kept in quarantine with their line number and reason (once, however often the
-    file is imported). Importing the same lines again changes nothing. Returns the counts; never
-    raises for a bad line.
+    Valid events are stored a batch of `batch_size` lines at a time, each batch one transaction,
+    with the calls and presence they change (see `telephony.queue_log_store`); bad lines are kept
+    in quarantine with their line number and reason (once, however often the file is imported).
+    Importing the same lines again changes nothing. Returns the counts; never raises for a bad
+    line. When it returns, what it stored is on disk.
     """
     # Imported here so the parser above stays usable without a configured Django.
-    from telephony.services import call_events_ingest, feed_source_ensure
+    from telephony.queue_log_store import QueueLogStore
 
-    source = feed_source_ensure(name=source_name)
+    store = QueueLogStore(source_name=source_name, origin=ORIGIN)
     summary = ImportSummary()
     call_ids: set[str] = set()
-    with _open_lines(path_or_lines) as lines:
-        for chunk in _parsed(_line_groups(lines, batch_size), source_name):
-            summary.lines += chunk.lines
-            summary.skipped += chunk.skipped
-            summary.rejected += len(chunk.bad)
-            call_ids |= chunk.call_ids
-            if chunk.events:
-                result = call_events_ingest(
-                    source=source, raw_events=(), validated=chunk.events, origin=ORIGIN
-                )
-                summary.events += result.accepted
-                summary.duplicates += result.duplicates
-                summary.rejected += len(result.rejected)
-            if chunk.bad:
-                _quarantine_store(source_name=source_name, bad=chunk.bad)
+    for chunk in _parsed(path_or_lines, source_name, batch_size, store.row_spec):
+        summary.lines += chunk.lines
+        summary.skipped += chunk.skipped
+        summary.rejected += len(chunk.bad)
+        call_ids |= chunk.call_ids
+        if chunk.events or chunk.source_lines:
+            accepted, duplicates, rejected = store.store(chunk)
+            summary.events += accepted
+            summary.duplicates += duplicates
+            summary.rejected += rejected
+        if chunk.bad:
+            store.quarantine(chunk.bad)
+    store.flush()
     summary.calls = len(call_ids)
     return summary
-
-
-def _quarantine_store(*, source_name: str, bad: list[tuple[int, str, str]]) -> None:
-    from telephony.models import QuarantinedEvent
-
-    # A re-import finds the same line at the same number: keep one copy, so re-importing changes nothing.
-    stored = set(
-        QuarantinedEvent.objects.filter(
-            source_name=source_name, origin=ORIGIN, index__in=[number for number, _line, _error in bad]
-        ).values_list("index", "raw")
-    )
-    rows = [
-        QuarantinedEvent.of(source_name=source_name, origin=ORIGIN, index=number, raw=line, error=error)
-        for number, line, error in bad
-    ]
-    QuarantinedEvent.objects.bulk_create(
-        [row for row in rows if (row.index, row.raw) not in stored], batch_size=1000
-    )

@@ -17,16 +17,19 @@ from agents.presence import PresenceEvent
 from agents.selectors import AgentDirectory, presence_covering
 from agents.services import presence_apply
 from callcenter.bulk import COPY_FROM_ROWS, binary_cursor, bulk_insert, copy_to_stage
-from telephony.derive import CallSummary, call_derive
-from telephony.events import AGENT_TYPES, EventError, FeedEvent, event_validate
+from telephony.derive import CallSummary, call_derive, events_by_agent
+from telephony.events import (
+    CALL_LEAVING_TYPES,
+    PRESENCE_TYPES,
+    EventError,
+    FeedEvent,
+    event_validate,
+)
 from telephony.models import Call, CallEvent, FeedSource, QuarantinedEvent, Queue, QueueVisit
 
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 5000
-# Events that can move an agent out of ringing/on-call even when they do not name the agent.
-CALL_LEAVING_TYPES = ("call.ended", "call.transferred", "call.abandoned", "call.timeout", "call.wrapup_ended")
-PRESENCE_TYPES = AGENT_TYPES | {"call.ringing", "call.answered", *CALL_LEAVING_TYPES}
 CALL_FIELDS = [
     "direction",
     "caller",
@@ -136,7 +139,9 @@ def call_events_ingest(
     result.rejected.sort(key=lambda item: item["index"])
     with transaction.atomic():
         QuarantinedEvent.objects.bulk_create(quarantine, batch_size=1000)
-        _lock_calls_and_agents(source, valid.values())
+        calls_and_agents_lock(
+            source, (event.call_id for event in valid.values()), (event.agent for event in valid.values())
+        )
         # Read the calls' earlier events before inserting this batch's: derivation then has every
         # event without reading its own rows back (the locks keep other batches off these calls).
         stored = stored_events_by_call(source, {event.call_id for event in valid.values() if event.call_id})
@@ -145,19 +150,19 @@ def call_events_ingest(
         result.accepted = len(new_events)
         if new_events:
             visit_starts = _apply(source, new_events, result, stored)
-            transaction.on_commit(lambda: _kpi_note(source, new_events, visit_starts))
+            transaction.on_commit(lambda: kpi_changes_note(source, new_events, visit_starts))
     result.applied = new_events
     return result
 
 
-def _kpi_note(source: FeedSource, new_events: list[FeedEvent], visit_starts: set[datetime]) -> None:
+def kpi_changes_note(source: FeedSource, new_events: list[FeedEvent], visit_starts: set[datetime]) -> None:
     """Events for closed intervals (late ones, or calls still going) make kpi recompute them."""
     from kpi.services.rollups import rollup_events_note  # kpi reads telephony, not the reverse
 
     rollup_events_note(source_id=source.id, events=new_events, visit_starts=visit_starts)
 
 
-def _lock_calls_and_agents(source: FeedSource, events: Iterable[FeedEvent]) -> None:
+def calls_and_agents_lock(source: FeedSource, call_ids: Iterable[str], agents: Iterable[str]) -> None:
     """Serialise concurrent batches that touch the same calls or agents, in one global order.
 
     Two batches re-deriving the same call or agent would otherwise deadlock (or lose an update);
@@ -166,16 +171,9 @@ def _lock_calls_and_agents(source: FeedSource, events: Iterable[FeedEvent]) -> N
     """
     if connection.vendor != "postgresql":
         return
-    call_ids: set[str] = set()
-    agents: set[str] = set()
-    for event in events:
-        call_ids.add(event.call_id)
-        agents.add(event.agent)
-    call_ids.discard("")
-    agents.discard("")
     # Hashed once per call and agent, not per event: a call has several events in a batch.
-    keys = {_lock_key(f"call:{source.id}:{call_id}") for call_id in call_ids}
-    keys |= {_lock_key(f"agent:{agent}") for agent in agents}
+    keys = {_lock_key(f"call:{source.id}:{call_id}") for call_id in set(call_ids) if call_id}
+    keys |= {_lock_key(f"agent:{agent}") for agent in set(agents) if agent}
     if not keys:
         return
     with binary_cursor() as cursor:
@@ -191,7 +189,7 @@ def _lock_key(text: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-_EVENT_STAGE_COLUMNS = (
+EVENT_STAGE_COLUMNS = (
     ("event_id", "text"),
     ("ts", "timestamptz"),
     ("type", "text"),
@@ -203,7 +201,7 @@ _EVENT_STAGE_COLUMNS = (
     ("direction", "text"),
     ("data", "text"),
 )
-_INSERT_EVENTS = """
+INSERT_EVENTS = """
 INSERT INTO {table}
     (source_id, event_id, ts, type, call_id, queue, agent, caller, callee, direction, data, received_at)
 SELECT %b, e.event_id, e.ts, e.type, e.call_id, e.queue, e.agent, e.caller, e.callee, e.direction,
@@ -244,11 +242,11 @@ def _store_new(source: FeedSource, events: list[FeedEvent]) -> list[FeedEvent]:
         table = CallEvent._meta.db_table
         with binary_cursor() as cursor:
             if len(rows) >= COPY_FROM_ROWS:
-                stage = copy_to_stage(cursor, table, _EVENT_STAGE_COLUMNS, rows)
-                cursor.execute(_INSERT_EVENTS.format(table=table, rows=f"{stage} AS e"), [source.id])
+                stage = copy_to_stage(cursor, table, EVENT_STAGE_COLUMNS, rows)
+                cursor.execute(INSERT_EVENTS.format(table=table, rows=f"{stage} AS e"), [source.id])
             else:
                 columns = [list(column) for column in zip(*rows, strict=True)]
-                cursor.execute(_INSERT_EVENTS.format(table=table, rows=_EVENT_ARRAYS), [source.id, *columns])
+                cursor.execute(INSERT_EVENTS.format(table=table, rows=_EVENT_ARRAYS), [source.id, *columns])
             inserted = {row[0] for row in cursor.fetchall()}
         return [event for event in events if event.event_id in inserted]
     existing: set[str] = set()
@@ -294,7 +292,7 @@ def _apply(
     rederived = calls_rederive(
         source=source, call_ids=call_ids, directory=result.directory, stored=stored, new_events=new_events
     )
-    _presence_apply(source, new_events, rederived.call_agents, result.directory)
+    presence_events_apply(source, new_events, rederived.call_agents, result.directory)
     result.calls = len(rederived.call_agents)
     return rederived.visit_starts
 
@@ -470,24 +468,23 @@ def _presence_event(event: FeedEvent | StoredEvent) -> PresenceEvent:
     return PresenceEvent(event.ts, event.type, event.call_id, event.queue, event.data, event.event_id)
 
 
-def _presence_apply(
+def presence_events_apply(
     source: FeedSource,
     new_events: list[FeedEvent],
     call_agents: dict[str, set[str]],
     directory: AgentDirectory,
 ) -> None:
-    """Hand each agent the new events that concern it: its own, and call events that name no agent
-    for calls it took part in."""
-    events_by_agent: dict[str, list[PresenceEvent]] = defaultdict(list)
-    for event in new_events:
-        if event.type not in PRESENCE_TYPES:
-            continue
-        if event.agent:
-            events_by_agent[event.agent].append(_presence_event(event))
-        elif event.call_id:
-            for agent in call_agents.get(event.call_id, ()):
-                events_by_agent[agent].append(_presence_event(event))
-    presence_apply(events_by_agent=events_by_agent, window_loader=_presence_window, directory=directory)
+    """Hand each agent the new events that concern it (see `events_by_agent`)."""
+    grouped = {
+        agent: [_presence_event(event) for event in events]
+        for agent, events in events_by_agent(new_events, call_agents).items()
+    }
+    presence_grouped_apply(grouped, directory)
+
+
+def presence_grouped_apply(events: dict[str, list[PresenceEvent]], directory: AgentDirectory) -> None:
+    """Apply each agent's new presence events (late ones rebuild from the stored events)."""
+    presence_apply(events_by_agent=events, window_loader=_presence_window, directory=directory)
 
 
 def _presence_window(since: dict[str, datetime]) -> dict[str, list[PresenceEvent]]:
@@ -496,9 +493,9 @@ def _presence_window(since: dict[str, datetime]) -> dict[str, list[PresenceEvent
     fields = ("source_id", *StoredEvent._fields)
     own = [
         row
-        for row in CallEvent.objects.filter(
-            agent__in=since, ts__gte=oldest, type__in=PRESENCE_TYPES
-        ).values_list(*fields)
+        for row in CallEvent.objects.filter(agent__in=since, ts__gte=oldest, type__in=PRESENCE_TYPES)
+        .exclude(agent="")  # the condition of callevent_agent_ts_idx, so the planner may use it
+        .values_list(*fields)
         if row[2] >= since[row[6]]
     ]
     calls_of_agent: dict[str, set[str]] = defaultdict(set)

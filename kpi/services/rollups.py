@@ -363,8 +363,8 @@ def rollup_events_note(
     call_ids: set[str] = set()
     earliest_presence: datetime | None = None
     for event in events:
-        if event.call_id:
-            call_ids.add(event.call_id)
+        if visit_starts is None and event.call_id:
+            call_ids.add(event.call_id)  # to read the visits with, when ingest did not say
         if event.type in PRESENCE_TYPES and event.ts < current:
             earliest_presence = event.ts if earliest_presence is None else min(earliest_presence, event.ts)
     try:

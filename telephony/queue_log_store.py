@@ -1,0 +1,251 @@
+"""Stores an import's parsed queue_log groups: a few set-based statements per group for calls the
+import alone holds events of, `call_events_ingest` for the rest.
+
+A queue_log import mostly brings calls the database has never seen, each group the continuation
+of the one before. For those the parser process has already derived the calls from the import's
+own events and written every row as COPY text (`telephony.queue_log_rows`); storing them is a
+COPY and an INSERT per table, and the importer's process does no per-row work. A group takes the
+general path, which reads each call's stored events and re-derives it, when any of its calls had
+events stored before this import (a second import of overlapping files, another feed of the same
+source), when one of its events was stored already (a repeated line, a re-import), or when the
+parser no longer held a call's earlier events. Both paths give the same calls, visits and
+presence; `tests/telephony/test_queue_log_store.py` holds them to it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from django.db import IntegrityError, connection, transaction
+
+from agents.models import PresenceSegment
+from agents.presence import PresenceEvent
+from agents.selectors import AgentDirectory
+from callcenter.bulk import binary_cursor, copy_text_to_stage, stage_columns
+from telephony.models import Call, CallEvent, QuarantinedEvent, QueueVisit
+from telephony.queue_log import _Chunk
+from telephony.queue_log_rows import EVENT_COLUMNS, VISIT_COLUMNS, CallRows, RowSpec
+from telephony.services import (
+    CALL_FIELDS,
+    call_events_ingest,
+    calls_and_agents_lock,
+    feed_source_ensure,
+    kpi_changes_note,
+    presence_grouped_apply,
+    queues_ensure,
+)
+
+# Events an import stores before it first refreshes the statistics of the tables it reads back
+# (visits it replaces, agents' open presence segments); then each time it has stored four times more.
+ANALYZE_FIRST_AT = 20_000
+ANALYZED_BY_IMPORT = (QueueVisit, PresenceSegment)
+
+
+class _TakeGeneralPath(Exception):
+    """The group's rows cannot be stored as made: roll them back and ingest the events."""
+
+
+class QueueLogStore:
+    """One import's writer: `store` each parsed group, `quarantine` its bad lines, then `flush`."""
+
+    def __init__(self, *, source_name: str, origin: str):
+        self.source = feed_source_ensure(name=source_name)
+        self.origin = origin
+        self.set_based = connection.vendor == "postgresql"
+        # The parser makes rows only for a writer that can store them (COPY is PostgreSQL's); a
+        # call row is its call_id, queue (a name), then the rest, as the staging table declares.
+        self.row_spec: RowSpec | None = (
+            RowSpec(
+                source_id=self.source.id,
+                call_columns=("queue", *(name for name in CALL_FIELDS if name not in ("queue", "agent"))),
+            )
+            if self.set_based
+            else None
+        )
+        # Calls this import created from its own events, and calls that took the general path.
+        self._own_calls: set[str] = set()
+        self._other_calls: set[str] = set()
+        self._stored = 0
+        self._analyze_at = max(ANALYZE_FIRST_AT, self._rows_known()) if self.set_based else 0
+
+    @staticmethod
+    def _rows_known() -> int:
+        """What the statistics say the visits table holds (-1 if never analyzed): a table already
+        that large does not change its plans for what this import adds before it is four times larger."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [QueueVisit._meta.db_table]
+            )
+            row = cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    def store(self, chunk: _Chunk) -> tuple[int, int, int]:
+        """Store one parsed group's events with the calls and presence they change, in one
+        transaction. Returns (accepted, duplicates, rejected)."""
+        with transaction.atomic():
+            if self.set_based:
+                # Each group commits without waiting for the disk; `flush` waits once for them all.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            counts = self._store_group(chunk)
+        self._grown(counts[0])
+        return counts
+
+    def _store_group(self, chunk: _Chunk) -> tuple[int, int, int]:
+        rows, call_ids = chunk.rows, chunk.call_ids
+        if rows is not None and not rows.forgotten and not call_ids & self._other_calls:
+            try:
+                with transaction.atomic():
+                    self._store_rows(call_ids, rows)
+            except _TakeGeneralPath:
+                pass
+            else:
+                self._own_calls |= call_ids
+                return rows.events_count, 0, 0
+        self._own_calls -= call_ids
+        self._other_calls |= call_ids
+        result = call_events_ingest(
+            source=self.source,
+            raw_events=(),
+            validated=chunk.feed_events(self.source.name),
+            origin=self.origin,
+        )
+        return result.accepted, result.duplicates, len(result.rejected)
+
+    def _grown(self, events: int) -> None:
+        """Refresh the planner's statistics of the tables the import reads back as it grows them:
+        a plan made for an empty table (a new install importing its history) scans the table
+        the import has since filled (seen: a visit delete by call ids took 15 ms instead of
+        0.5). Autovacuum would get there, later; it may be off."""
+        self._stored += events
+        if not self.set_based or self._stored < self._analyze_at:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE " + ", ".join(model._meta.db_table for model in ANALYZED_BY_IMPORT))
+        self._analyze_at = 4 * self._stored
+
+    def _store_rows(self, call_ids: set[str], rows: CallRows) -> None:
+        source = self.source
+        calls_and_agents_lock(source, call_ids, rows.agents)
+        directory = AgentDirectory()
+        with binary_cursor() as cursor:
+            # Straight into the table: a stored event (a repeated line, a re-import) fails the COPY
+            # and the general path takes the group; PostgreSQL writes COPY's rows page by page.
+            copy_events = f"COPY {CallEvent._meta.db_table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
+            try:
+                with transaction.atomic(), cursor.cursor.copy(copy_events) as copy:
+                    copy.write(rows.events)
+            except (IntegrityError, psycopg.IntegrityError):
+                raise _TakeGeneralPath from None
+            queue_ids = queues_ensure(rows.queues)
+            written = self._calls_upsert(cursor, rows, queue_ids, directory.users(rows.agent_codes))
+            # A call with stored events has a Call row (every path writes both in one
+            # transaction): a call first seen in this import that was not inserted just now had
+            # events before it, which the parser did not see.
+            if any(not inserted and call_id not in self._own_calls for call_id, _pk, inserted in written):
+                raise _TakeGeneralPath
+            pks = {call_id: pk for call_id, pk, _inserted in written}
+            visit_starts = set(rows.visit_starts)
+            continued = [pks[call_id] for call_id in sorted(call_ids & self._own_calls)]
+            if continued:
+                visit_starts |= _visits_delete(cursor, continued)
+            self._visits_insert(cursor, rows, pks, queue_ids)
+        presence = {
+            agent: [PresenceEvent(*event) for event in events] for agent, events in rows.presence.items()
+        }
+        presence_grouped_apply(presence, directory)
+        applied = [event for events in presence.values() for event in events]
+        transaction.on_commit(lambda: kpi_changes_note(source, applied, visit_starts))
+
+    def _calls_upsert(
+        self, cursor: Any, rows: CallRows, queue_ids: dict[str, int], users: dict[str, int]
+    ) -> list[tuple[str, int, bool]]:
+        """Insert or update the group's calls; return (call_id, pk, inserted) of each."""
+        names = self.row_spec.call_columns[1:] if self.row_spec else ()
+        call_stage = copy_text_to_stage(
+            cursor,
+            Call._meta.db_table,
+            [("call_id", "text"), ("queue", "text"), *stage_columns(Call, names)],
+            rows.calls,
+        )
+        columns = [Call._meta.get_field(name).column for name in names]
+        selects = [f"s.{column}::jsonb" if column == "ivr_path" else f"s.{column}" for column in columns]
+        updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in ["queue_id", "agent_id", *columns])
+        call_table = Call._meta.db_table
+        # Ids travel as arrays joined in the statement: no lookup of another table per row, so the
+        # plan does not depend on statistics a growing import leaves stale.
+        cursor.execute(
+            f"INSERT INTO {call_table} (source_id, call_id, queue_id, agent_id, {', '.join(columns)})"  # noqa: S608
+            f" SELECT %b, s.call_id, q.id, a.user_id, {', '.join(selects)} FROM {call_stage} AS s"
+            " LEFT JOIN unnest(%b::text[], %b::bigint[]) AS q(name, id) ON q.name = s.queue"
+            " LEFT JOIN unnest(%b::text[], %b::bigint[]) AS a(code, user_id) ON a.code = s.agent_code"
+            f" ON CONFLICT (source_id, call_id) DO UPDATE SET {updates}"
+            " RETURNING call_id, id, (xmax = 0)",  # xmax 0: inserted by this statement, not updated
+            [self.source.id, *_pairs(queue_ids), *_pairs(users)],
+        )
+        return cursor.fetchall()
+
+    def _visits_insert(
+        self, cursor: Any, rows: CallRows, pks: dict[str, int], queue_ids: dict[str, int]
+    ) -> None:
+        if not rows.visits:
+            return
+        names = VISIT_COLUMNS[2:]
+        stage = copy_text_to_stage(
+            cursor,
+            QueueVisit._meta.db_table,
+            [("call_id", "text"), ("queue", "text"), *stage_columns(QueueVisit, names)],
+            rows.visits,
+        )
+        columns = [QueueVisit._meta.get_field(name).column for name in names]
+        cursor.execute(
+            f"INSERT INTO {QueueVisit._meta.db_table} (call_id, queue_id, {', '.join(columns)})"  # noqa: S608
+            f" SELECT c.id, q.id, {', '.join('s.' + column for column in columns)} FROM {stage} AS s"
+            " JOIN unnest(%b::text[], %b::bigint[]) AS c(call_id, id) ON c.call_id = s.call_id"
+            " JOIN unnest(%b::text[], %b::bigint[]) AS q(name, id) ON q.name = s.queue",
+            [*_pairs(pks), *_pairs(queue_ids)],
+        )
+
+    def quarantine(self, bad: list[tuple[int, str, str]]) -> None:
+        """Keep bad lines (number, text, reason) once, however often the file is imported."""
+        stored = set(
+            QuarantinedEvent.objects.filter(
+                source_name=self.source.name,
+                origin=self.origin,
+                index__in=[number for number, _line, _error in bad],
+            ).values_list("index", "raw")
+        )
+        rows = [
+            QuarantinedEvent.of(
+                source_name=self.source.name, origin=self.origin, index=number, raw=line, error=error
+            )
+            for number, line, error in bad
+        ]
+        QuarantinedEvent.objects.bulk_create(
+            [row for row in rows if (row.index, row.raw) not in stored], batch_size=1000
+        )
+
+    def flush(self) -> None:
+        """Wait until every group stored so far is on disk: a transaction that commits durably
+        flushes the log up to itself, and so every earlier commit too."""
+        if not self.set_based:
+            return
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO ON")
+            cursor.execute("SELECT pg_current_xact_id()")  # a transaction id, so the commit is logged
+
+
+def _pairs(mapping: dict[str, int]) -> tuple[list[str], list[int]]:
+    keys = sorted(mapping)
+    return keys, [mapping[key] for key in keys]
+
+
+def _visits_delete(cursor: Any, call_pks: list[int]) -> set[datetime]:
+    """Delete the visits of these calls (re-derived in this group); return when they were queued."""
+    cursor.execute(
+        f"DELETE FROM {QueueVisit._meta.db_table} WHERE call_id = ANY(%b::bigint[]) RETURNING queued_at",  # noqa: S608
+        [call_pks],
+    )
+    return {row[0] for row in cursor.fetchall()}
