@@ -62,6 +62,9 @@ class ImportSummary:
     duplicates: int = 0
     rejected: int = 0
     calls: int = 0
+    # Groups of lines stored, and how many of them by the set-based path (telephony.queue_log_store).
+    groups: int = 0
+    set_based_groups: int = 0
 
     def as_line(self) -> str:
         return (
@@ -458,10 +461,12 @@ def queue_log_import(
         summary.rejected += len(chunk.bad)
         call_ids |= chunk.call_ids
         if chunk.events or chunk.source_lines:
-            accepted, duplicates, rejected = store.store(chunk)
-            summary.events += accepted
-            summary.duplicates += duplicates
-            summary.rejected += rejected
+            stored = store.store(chunk)
+            summary.events += stored.accepted
+            summary.duplicates += stored.duplicates
+            summary.rejected += stored.rejected
+            summary.groups += 1
+            summary.set_based_groups += stored.set_based
         if chunk.bad:
             store.quarantine(chunk.bad)
     store.flush()

@@ -54,8 +54,9 @@ VISIT_COLUMNS = (
     "acw_s",
 )
 _VISIT_VALUES = attrgetter(*VISIT_COLUMNS[1:])
-# Calls out of memory after this many groups without an event; a later event of one is
-# derived from the database (the general path).
+# Once the import holds this many calls, those without an event in the last KEEP_GROUPS groups
+# are let go; a later event of one sends its group down the general path (calls from the database).
+FORGET_FROM_CALLS = 10_000
 KEEP_GROUPS = 4
 
 
@@ -232,7 +233,7 @@ class RunCalls:
 
     def _forget_old(self) -> None:
         oldest = self._group - KEEP_GROUPS
-        if oldest <= 0 or len(self._last_group) < 10_000:
+        if oldest <= 0 or len(self._last_group) < FORGET_FROM_CALLS:
             return
         stale = [call_id for call_id, group in self._last_group.items() if group <= oldest]
         for call_id in stale:

@@ -15,7 +15,7 @@ presence; `tests/telephony/test_queue_log_store.py` holds them to it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from django.db import IntegrityError, connection, transaction
@@ -43,6 +43,13 @@ ANALYZE_FIRST_AT = 20_000
 ANALYZED_BY_IMPORT = (QueueVisit, PresenceSegment)
 
 
+class Stored(NamedTuple):
+    accepted: int
+    duplicates: int
+    rejected: int
+    set_based: bool
+
+
 class _TakeGeneralPath(Exception):
     """The group's rows cannot be stored as made: roll them back and ingest the events."""
 
@@ -64,9 +71,10 @@ class QueueLogStore:
             if self.set_based
             else None
         )
-        # Calls this import created from its own events, and calls that took the general path.
+        # Calls the database first held through this import (the parser holds all their events),
+        # and calls it held before (or the parser let go of): those are derived from the database.
         self._own_calls: set[str] = set()
-        self._other_calls: set[str] = set()
+        self._not_ours: set[str] = set()
         self._stored = 0
         self._analyze_at = max(ANALYZE_FIRST_AT, self._rows_known()) if self.set_based else 0
 
@@ -81,38 +89,58 @@ class QueueLogStore:
             row = cursor.fetchone()
         return int(row[0]) if row else 0
 
-    def store(self, chunk: _Chunk) -> tuple[int, int, int]:
+    def store(self, chunk: _Chunk) -> Stored:
         """Store one parsed group's events with the calls and presence they change, in one
-        transaction. Returns (accepted, duplicates, rejected)."""
+        transaction. Returns the counts, and which path stored the group."""
         with transaction.atomic():
             if self.set_based:
                 # Each group commits without waiting for the disk; `flush` waits once for them all.
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
             counts = self._store_group(chunk)
-        self._grown(counts[0])
+        self._grown(counts.accepted)
         return counts
 
-    def _store_group(self, chunk: _Chunk) -> tuple[int, int, int]:
+    def _store_group(self, chunk: _Chunk) -> Stored:
         rows, call_ids = chunk.rows, chunk.call_ids
-        if rows is not None and not rows.forgotten and not call_ids & self._other_calls:
-            try:
-                with transaction.atomic():
-                    self._store_rows(call_ids, rows)
-            except _TakeGeneralPath:
-                pass
+        if rows is not None:
+            self._not_ours |= rows.forgotten
+            if call_ids & self._not_ours:
+                # The general path, without an attempt that would tell which calls are new.
+                self._not_ours |= self._calls_stored(call_ids - self._own_calls)
             else:
-                self._own_calls |= call_ids
-                return rows.events_count, 0, 0
-        self._own_calls -= call_ids
-        self._other_calls |= call_ids
+                try:
+                    with transaction.atomic():
+                        self._store_rows(call_ids, rows)
+                except _TakeGeneralPath:
+                    pass
+                else:
+                    self._own_calls |= call_ids
+                    return Stored(rows.events_count, 0, 0, set_based=True)
         result = call_events_ingest(
             source=self.source,
             raw_events=(),
             validated=chunk.feed_events(self.source.name),
             origin=self.origin,
         )
-        return result.accepted, result.duplicates, len(result.rejected)
+        # Calls new to the database are this import's from now on, whichever path made them.
+        self._own_calls |= call_ids - self._not_ours
+        return Stored(result.accepted, result.duplicates, len(result.rejected), set_based=False)
+
+    def _calls_stored(self, call_ids: set[str]) -> set[str]:
+        """Which of these calls the database holds. One probe of the unique (source, call_id)
+        index per call, as a lateral join: `call_id = ANY(...)` without column statistics (a
+        table the import is filling) is planned as a scan of the whole table."""
+        if not call_ids:
+            return set()
+        with binary_cursor() as cursor:
+            table = Call._meta.db_table
+            probe = (
+                "SELECT c.call_id FROM unnest(%b::text[]) AS c(call_id) CROSS JOIN LATERAL (SELECT 1"  # noqa: S608 - name from model metadata
+                f" FROM {table} AS t WHERE t.source_id = %b AND t.call_id = c.call_id LIMIT 1) AS hit"
+            )
+            cursor.execute(probe, [sorted(call_ids), self.source.id])
+            return {row[0] for row in cursor.fetchall()}
 
     def _grown(self, events: int) -> None:
         """Refresh the planner's statistics of the tables the import reads back as it grows them:
@@ -131,6 +159,20 @@ class QueueLogStore:
         calls_and_agents_lock(source, call_ids, rows.agents)
         directory = AgentDirectory()
         with binary_cursor() as cursor:
+            queue_ids = queues_ensure(rows.queues)
+            written = self._calls_upsert(cursor, rows, queue_ids, directory.users(rows.agent_codes))
+            # A call with stored events has a Call row (every path writes both in one
+            # transaction): a call first seen in this import that was not inserted just now had
+            # events before it, which the parser did not see. It is derived from the database
+            # from now on; the other calls of the group stay this import's.
+            stored_before = {
+                call_id
+                for call_id, _pk, inserted in written
+                if not inserted and call_id not in self._own_calls
+            }
+            if stored_before:
+                self._not_ours |= stored_before
+                raise _TakeGeneralPath
             # Straight into the table: a stored event (a repeated line, a re-import) fails the COPY
             # and the general path takes the group; PostgreSQL writes COPY's rows page by page.
             copy_events = f"COPY {CallEvent._meta.db_table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
@@ -139,13 +181,6 @@ class QueueLogStore:
                     copy.write(rows.events)
             except (IntegrityError, psycopg.IntegrityError):
                 raise _TakeGeneralPath from None
-            queue_ids = queues_ensure(rows.queues)
-            written = self._calls_upsert(cursor, rows, queue_ids, directory.users(rows.agent_codes))
-            # A call with stored events has a Call row (every path writes both in one
-            # transaction): a call first seen in this import that was not inserted just now had
-            # events before it, which the parser did not see.
-            if any(not inserted and call_id not in self._own_calls for call_id, _pk, inserted in written):
-                raise _TakeGeneralPath
             pks = {call_id: pk for call_id, pk, _inserted in written}
             visit_starts = set(rows.visit_starts)
             continued = [pks[call_id] for call_id in sorted(call_ids & self._own_calls)]
