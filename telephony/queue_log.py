@@ -80,6 +80,8 @@ def _value(text: str) -> str:
 
 
 def _number(verb: str, what: str, text: str) -> int | float | None:
+    if text.isascii() and text.isdigit():  # the usual case, without the regular expression
+        return int(text)
     text = text.strip()
     if not text:
         return None  # older Asterisk leaves the field out: the deriver falls back to timestamps
@@ -94,9 +96,10 @@ def _put(data: dict[str, Any], key: str, value: Any) -> None:
 
 
 def _timestamp(text: str) -> datetime:
-    text = text.strip()
-    if not _NUMBER.fullmatch(text):
-        raise _LineError(f"timestamp {text!r} is not Unix epoch seconds")
+    if not (text.isascii() and text.isdigit()):  # whole seconds, as Asterisk writes them, skip this
+        text = text.strip()
+        if not _NUMBER.fullmatch(text):
+            raise _LineError(f"timestamp {text!r} is not Unix epoch seconds")
     try:
         return datetime.fromtimestamp(float(text), tz=UTC)
     except (OverflowError, OSError, ValueError):
@@ -274,7 +277,7 @@ def queue_log_parse_line(line: str, *, source: str) -> QueueLogResult:
         data=data,
     )
     try:
-        return QueueLogResult(feed_event=event_check(event))
+        return QueueLogResult(feed_event=event_check(event, nul_free="\x00" not in line))
     except EventError as error:
         return QueueLogResult(error=f"{verb}: {error}")
 

@@ -53,6 +53,11 @@ class Stored(NamedTuple):
 class _TakeGeneralPath(Exception):
     """The group's rows cannot be stored as made: roll them back and ingest the events."""
 
+    def __init__(self, *, calls_stored_before: bool = False):
+        super().__init__()
+        # Some of the group's first-seen calls were stored before the import: find which.
+        self.calls_stored_before = calls_stored_before
+
 
 class QueueLogStore:
     """One import's writer: `store` each parsed group, `quarantine` its bad lines, then `flush`."""
@@ -112,8 +117,9 @@ class QueueLogStore:
                 try:
                     with transaction.atomic():
                         self._store_rows(call_ids, rows)
-                except _TakeGeneralPath:
-                    pass
+                except _TakeGeneralPath as stop:
+                    if stop.calls_stored_before:
+                        self._not_ours |= self._calls_stored(call_ids - self._own_calls)
                 else:
                     self._own_calls |= call_ids
                     return Stored(rows.events_count, 0, 0, set_based=True)
@@ -160,19 +166,8 @@ class QueueLogStore:
         directory = AgentDirectory()
         with binary_cursor() as cursor:
             queue_ids = queues_ensure(rows.queues)
-            written = self._calls_upsert(cursor, rows, queue_ids, directory.users(rows.agent_codes))
-            # A call with stored events has a Call row (every path writes both in one
-            # transaction): a call first seen in this import that was not inserted just now had
-            # events before it, which the parser did not see. It is derived from the database
-            # from now on; the other calls of the group stay this import's.
-            stored_before = {
-                call_id
-                for call_id, _pk, inserted in written
-                if not inserted and call_id not in self._own_calls
-            }
-            if stored_before:
-                self._not_ours |= stored_before
-                raise _TakeGeneralPath
+            continued = sorted(call_ids & self._own_calls)
+            pks = self._calls_write(cursor, rows, queue_ids, directory.users(rows.agent_codes), continued)
             # Straight into the table: a stored event (a repeated line, a re-import) fails the COPY
             # and the general path takes the group; PostgreSQL writes COPY's rows page by page.
             copy_events = f"COPY {CallEvent._meta.db_table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
@@ -181,11 +176,9 @@ class QueueLogStore:
                     copy.write(rows.events)
             except (IntegrityError, psycopg.IntegrityError):
                 raise _TakeGeneralPath from None
-            pks = {call_id: pk for call_id, pk, _inserted in written}
             visit_starts = set(rows.visit_starts)
-            continued = [pks[call_id] for call_id in sorted(call_ids & self._own_calls)]
             if continued:
-                visit_starts |= _visits_delete(cursor, continued)
+                visit_starts |= _visits_delete(cursor, [pks[call_id] for call_id in continued])
             self._visits_insert(cursor, rows, pks, queue_ids)
         presence = {
             agent: [PresenceEvent(*event) for event in events] for agent, events in rows.presence.items()
@@ -194,10 +187,18 @@ class QueueLogStore:
         applied = [event for events in presence.values() for event in events]
         transaction.on_commit(lambda: kpi_changes_note(source, applied, visit_starts))
 
-    def _calls_upsert(
-        self, cursor: Any, rows: CallRows, queue_ids: dict[str, int], users: dict[str, int]
-    ) -> list[tuple[str, int, bool]]:
-        """Insert or update the group's calls; return (call_id, pk, inserted) of each."""
+    def _calls_write(
+        self,
+        cursor: Any,
+        rows: CallRows,
+        queue_ids: dict[str, int],
+        users: dict[str, int],
+        continued: list[str],
+    ) -> dict[str, int]:
+        """Insert the group's new calls and update those it continues; return their pks.
+
+        Raises _TakeGeneralPath when a call the import has not seen before is stored already
+        (it had events before this import, which the parser did not see)."""
         names = self.row_spec.call_columns[1:] if self.row_spec else ()
         call_stage = copy_text_to_stage(
             cursor,
@@ -208,19 +209,31 @@ class QueueLogStore:
         columns = [Call._meta.get_field(name).column for name in names]
         selects = [f"s.{column}::jsonb" if column == "ivr_path" else f"s.{column}" for column in columns]
         updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in ["queue_id", "agent_id", *columns])
-        call_table = Call._meta.db_table
         # Ids travel as arrays joined in the statement: no lookup of another table per row, so the
         # plan does not depend on statistics a growing import leaves stale.
-        cursor.execute(
-            f"INSERT INTO {call_table} (source_id, call_id, queue_id, agent_id, {', '.join(columns)})"  # noqa: S608
+        table = Call._meta.db_table
+        insert = (
+            f"INSERT INTO {table} (source_id, call_id, queue_id, agent_id, {', '.join(columns)})"  # noqa: S608
             f" SELECT %b, s.call_id, q.id, a.user_id, {', '.join(selects)} FROM {call_stage} AS s"
             " LEFT JOIN unnest(%b::text[], %b::bigint[]) AS q(name, id) ON q.name = s.queue"
             " LEFT JOIN unnest(%b::text[], %b::bigint[]) AS a(code, user_id) ON a.code = s.agent_code"
-            f" ON CONFLICT (source_id, call_id) DO UPDATE SET {updates}"
-            " RETURNING call_id, id, (xmax = 0)",  # xmax 0: inserted by this statement, not updated
-            [self.source.id, *_pairs(queue_ids), *_pairs(users)],
         )
-        return cursor.fetchall()
+        ids = [self.source.id, *_pairs(queue_ids), *_pairs(users), continued]
+        # New calls by a plain insert: the usual case skips the conflict arbiter's work per row.
+        try:
+            with transaction.atomic():
+                cursor.execute(f"{insert} WHERE NOT s.call_id = ANY(%b::text[]) RETURNING call_id, id", ids)
+        except IntegrityError:
+            raise _TakeGeneralPath(calls_stored_before=True) from None
+        pks = dict(cursor.fetchall())
+        if continued:
+            cursor.execute(
+                f"{insert} WHERE s.call_id = ANY(%b::text[])"
+                f" ON CONFLICT (source_id, call_id) DO UPDATE SET {updates} RETURNING call_id, id",
+                ids,
+            )
+            pks.update(cursor.fetchall())
+        return pks
 
     def _visits_insert(
         self, cursor: Any, rows: CallRows, pks: dict[str, int], queue_ids: dict[str, int]
