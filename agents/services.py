@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.db import transaction
@@ -22,6 +24,7 @@ def presence_apply(
     events_by_agent: dict[str, list[PresenceEvent]],
     window_loader: WindowLoader,
     directory: AgentDirectory | None = None,
+    alongside: Callable[[], None] | None = None,
 ) -> None:
     """Apply new feed events to each agent's presence log.
 
@@ -30,10 +33,15 @@ def presence_apply(
     `window_loader({code: since})` must return every stored presence event of each agent at or
     after `since` (new ones included). Either way the log equals an in-order replay. `directory`
     resolves agent codes to users (pass the batch's own, so codes are looked up once).
+    `alongside` runs on another thread while the in-order events are replayed, which is pure
+    Python: the caller's own statement on this connection (the queue_log import's COPY of the
+    events) then costs PostgreSQL's time, not the replay's too. Its error is raised here.
     """
     directory = directory or AgentDirectory()
     events_by_agent = {code: events for code, events in events_by_agent.items() if code and events}
     if not events_by_agent:
+        if alongside is not None:
+            alongside()
         return
     cursors = dict(
         PresenceCursor.objects.filter(agent_code__in=events_by_agent).values_list(
@@ -57,7 +65,11 @@ def presence_apply(
                 agent_code__in=in_order, ended_at__isnull=True
             ).order_by("started_at", "id")
         }
-        _replay_and_store(in_order, open_segments, users)
+        with _running_alongside(alongside):
+            replayed = _replayed(in_order, open_segments, users)
+        _replayed_store(*replayed)
+    elif alongside is not None:
+        alongside()
     if late:
         since = _rebuild_since(late)
         _rebuild(window_loader(since), users, since)
@@ -111,10 +123,41 @@ def _rebuild(
     _replay_and_store({code: events_by_agent[code] for code in since}, before, users)
 
 
+@contextmanager
+def _running_alongside(work: Callable[[], None] | None) -> Iterator[None]:
+    """Run `work` on a thread during the block; wait for it after, and raise what it raised."""
+    if work is None:
+        yield
+        return
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # noqa: BLE001 - handed to the caller's thread below
+            failure.append(error)
+
+    thread = threading.Thread(target=run, name="presence-alongside")
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+    if failure:
+        raise failure[0]
+
+
 def _replay_and_store(
     events_by_agent: dict[str, list[PresenceEvent]], starts: dict[str, PresenceSegment], users: dict[str, int]
 ) -> None:
-    """Replay each agent's events after its start segment; close/update it and add the new ones."""
+    _replayed_store(*_replayed(events_by_agent, starts, users))
+
+
+def _replayed(
+    events_by_agent: dict[str, list[PresenceEvent]], starts: dict[str, PresenceSegment], users: dict[str, int]
+) -> tuple[list[dict], list[dict]]:
+    """Replay each agent's events after its start segment: the changes to the start segments
+    (closed, or given a pending state) and the new segments. No queries."""
     changed: list[dict] = []
     created: list[dict] = []
     for code, events in events_by_agent.items():
@@ -161,5 +204,9 @@ def _replay_and_store(
             }
             for segment in segments
         ]
+    return changed, created
+
+
+def _replayed_store(changed: list[dict], created: list[dict]) -> None:
     bulk_update_by_pk(PresenceSegment, changed, ["ended_at", "pending_state", "pending_reason"])
     bulk_insert(PresenceSegment, created)

@@ -508,7 +508,7 @@ def cpu_by_endpoint(base: str, server_pid: int, credentials: tuple[str, str], ke
     """Each endpoint alone, one client, `n` requests: latency and the CPU a request costs in the
     server and in PostgreSQL (figures that the rest of the machine's load barely moves).
     `credentials` are (a supervisor's, an agent's): the agent asks what only agents ask."""
-    from common import cpu_of, _tree
+    from common import _tree, cpu_of
     from django.db import connection
 
     def backends() -> list[int]:

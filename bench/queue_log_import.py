@@ -98,7 +98,9 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=200_000)
     parser.add_argument("--agents", type=int, default=60)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument(
+        "--batch-size", type=int, default=0, help="lines per transaction (default: the command's)"
+    )
     parser.add_argument("--source", default="", help="feed source name (default: a fresh one per run)")
     args = parser.parse_args()
 
@@ -122,7 +124,8 @@ def main() -> None:
             backend = cursor.fetchone()[0]
         before = (_own_cpu(resource.RUSAGE_SELF), _own_cpu(resource.RUSAGE_CHILDREN), cpu_of(backend))
         started = time.perf_counter()
-        summary = queue_log_import(path_or_lines=path, source_name=source, batch_size=args.batch_size)
+        sizes = {"batch_size": args.batch_size} if args.batch_size else {}
+        summary = queue_log_import(path_or_lines=path, source_name=source, **sizes)
         elapsed = time.perf_counter() - started
         after = (_own_cpu(resource.RUSAGE_SELF), _own_cpu(resource.RUSAGE_CHILDREN), cpu_of(backend))
     print(f"source {source}: {summary.as_line()}")

@@ -392,6 +392,10 @@ def _parse_file_into(chunks: Any, path: str, source_name: str, batch_size: int, 
     chunks.put(None)
 
 
+# Lines stored per transaction: fewer, larger groups cost less per line (each group reads the
+# presence of its agents and runs a dozen statements); a group's calls take at most
+# CALL_LOCK_BUCKETS advisory locks however many there are.
+BATCH_LINES = 10_000
 # Groups parsed ahead of the writer; two keep the parser busy while the writer stores one.
 PARSE_AHEAD = 2
 # Files smaller than this are parsed inline: starting a process costs more than it saves.
@@ -442,11 +446,11 @@ def queue_log_import(
     *,
     path_or_lines: str | os.PathLike[str] | Iterable[str],
     source_name: str = "queue_log",
-    batch_size: int = 5000,
+    batch_size: int = BATCH_LINES,
 ) -> ImportSummary:
     """Import a queue_log file (a path, streamed) or an iterable of lines into feed `source_name`.
 
-    Valid events are stored a batch of `batch_size` lines at a time, each batch one transaction,
+    Valid events are stored a group of `batch_size` lines at a time, each batch one transaction,
     with the calls and presence they change (see `telephony.queue_log_store`); bad lines are kept
     in quarantine with their line number and reason (once, however often the file is imported).
     Importing the same lines again changes nothing. Returns the counts; never raises for a bad

@@ -168,14 +168,6 @@ class QueueLogStore:
             queue_ids = queues_ensure(rows.queues)
             continued = sorted(call_ids & self._own_calls)
             pks = self._calls_write(cursor, rows, queue_ids, directory.users(rows.agent_codes), continued)
-            # Straight into the table: a stored event (a repeated line, a re-import) fails the COPY
-            # and the general path takes the group; PostgreSQL writes COPY's rows page by page.
-            copy_events = f"COPY {CallEvent._meta.db_table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
-            try:
-                with transaction.atomic(), cursor.cursor.copy(copy_events) as copy:
-                    copy.write(rows.events)
-            except (IntegrityError, psycopg.IntegrityError):
-                raise _TakeGeneralPath from None
             visit_starts = set(rows.visit_starts)
             if continued:
                 visit_starts |= _visits_delete(cursor, [pks[call_id] for call_id in continued])
@@ -183,7 +175,22 @@ class QueueLogStore:
         presence = {
             agent: [PresenceEvent(*event) for event in events] for agent, events in rows.presence.items()
         }
-        presence_grouped_apply(presence, directory)
+
+        psycopg_connection = connection.connection  # the COPY below runs on another thread
+
+        def events_copy() -> None:
+            # Straight into the table: a stored event (a repeated line, a re-import) fails the
+            # COPY and the general path takes the group (the caller's savepoint undoes it all);
+            # PostgreSQL writes COPY's rows page by page.
+            statement = f"COPY {CallEvent._meta.db_table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
+            try:
+                with psycopg_connection.cursor() as raw, raw.copy(statement) as copy:
+                    copy.write(rows.events)
+            except psycopg.IntegrityError:
+                raise _TakeGeneralPath from None
+
+        # PostgreSQL stores the events while this process replays the agents' presence.
+        presence_grouped_apply(presence, directory, alongside=events_copy)
         applied = [event for events in presence.values() for event in events]
         transaction.on_commit(lambda: kpi_changes_note(source, applied, visit_starts))
 

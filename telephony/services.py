@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -162,6 +162,12 @@ def kpi_changes_note(source: FeedSource, new_events: list[FeedEvent], visit_star
     rollup_events_note(source_id=source.id, events=new_events, visit_starts=visit_starts)
 
 
+# Calls are locked by bucket, not one by one: a batch of thousands of calls would otherwise take
+# thousands of locks (PostgreSQL's lock table holds 64 per connection by default), and two calls
+# sharing a bucket only make a concurrent batch wait its turn.
+CALL_LOCK_BUCKETS = 512
+
+
 def calls_and_agents_lock(source: FeedSource, call_ids: Iterable[str], agents: Iterable[str]) -> None:
     """Serialise concurrent batches that touch the same calls or agents, in one global order.
 
@@ -172,7 +178,8 @@ def calls_and_agents_lock(source: FeedSource, call_ids: Iterable[str], agents: I
     if connection.vendor != "postgresql":
         return
     # Hashed once per call and agent, not per event: a call has several events in a batch.
-    keys = {_lock_key(f"call:{source.id}:{call_id}") for call_id in set(call_ids) if call_id}
+    buckets = {_lock_key(call_id) % CALL_LOCK_BUCKETS for call_id in set(call_ids) if call_id}
+    keys = {_lock_key(f"calls:{source.id}:{bucket}") for bucket in buckets}
     keys |= {_lock_key(f"agent:{agent}") for agent in set(agents) if agent}
     if not keys:
         return
@@ -482,9 +489,16 @@ def presence_events_apply(
     presence_grouped_apply(grouped, directory)
 
 
-def presence_grouped_apply(events: dict[str, list[PresenceEvent]], directory: AgentDirectory) -> None:
-    """Apply each agent's new presence events (late ones rebuild from the stored events)."""
-    presence_apply(events_by_agent=events, window_loader=_presence_window, directory=directory)
+def presence_grouped_apply(
+    events: dict[str, list[PresenceEvent]],
+    directory: AgentDirectory,
+    alongside: Callable[[], None] | None = None,
+) -> None:
+    """Apply each agent's new presence events (late ones rebuild from the stored events), running
+    `alongside` on another thread while the in-order ones are replayed (see presence_apply)."""
+    presence_apply(
+        events_by_agent=events, window_loader=_presence_window, directory=directory, alongside=alongside
+    )
 
 
 def _presence_window(since: dict[str, datetime]) -> dict[str, list[PresenceEvent]]:
