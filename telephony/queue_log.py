@@ -317,6 +317,8 @@ class _Chunk:
             agent: [(event[0].timestamp(), *event[1:]) for event in events]
             for agent, events in self.rows.presence.items()
         }
+        self.rows.visit_starts = {moment.timestamp() for moment in self.rows.visit_starts}  # type: ignore[misc]
+        self.rows.call_agents = {}  # the parser's own use: presence is grouped already
         return self
 
     def from_the_parser(self) -> _Chunk:
@@ -328,16 +330,20 @@ class _Chunk:
             agent: [(datetime.fromtimestamp(event[0], tz=UTC), *event[1:]) for event in events]
             for agent, events in self.rows.presence.items()
         }
+        self.rows.visit_starts = {datetime.fromtimestamp(moment, tz=UTC) for moment in self.rows.visit_starts}
         return self
 
 
 def _line_groups(lines: Iterable[str], size: int) -> Iterator[list[tuple[int, str]]]:
+    """Numbered lines in groups of `size`, the first one smaller: the writer waits for it."""
     group: list[tuple[int, str]] = []
+    limit = min(size, FIRST_GROUP_LINES)
     for numbered in enumerate(lines, start=1):
         group.append(numbered)
-        if len(group) >= size:
+        if len(group) >= limit:
             yield group
             group = []
+            limit = size
     if group:
         yield group
 
@@ -396,6 +402,8 @@ def _parse_file_into(chunks: Any, path: str, source_name: str, batch_size: int, 
 # presence of its agents and runs a dozen statements); a group's calls take at most
 # CALL_LOCK_BUCKETS advisory locks however many there are.
 BATCH_LINES = 10_000
+# The first group is parsed while the writer has nothing to do: kept short.
+FIRST_GROUP_LINES = 1_000
 # Groups parsed ahead of the writer; two keep the parser busy while the writer stores one.
 PARSE_AHEAD = 2
 # Files smaller than this are parsed inline: starting a process costs more than it saves.
