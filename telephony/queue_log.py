@@ -294,25 +294,26 @@ class _Chunk:
     bad: list[tuple[int, str, str]] = field(default_factory=list)
     call_ids: set[str] = field(default_factory=set)
     rows: CallRows | None = None
-    # From the parser process, when it made rows: the lines instead of their events, which the
-    # rows carry (pickling 200,000 events costs more than parsing them); parsed again only if
-    # the group has to take the general path.
-    source_lines: list[tuple[int, str]] | None = None
+    # From the parser process, when it made rows: where its lines are instead of their events,
+    # which the rows carry (pickling 200,000 events costs more than parsing them); read and
+    # parsed again only if the group has to take the general path.
+    line_span: tuple[int, int] | None = None
+    reread: Callable[[int, int], list[tuple[int, str]]] | None = field(default=None, repr=False)
 
     def feed_events(self, source_name: str) -> list[FeedEvent]:
-        if self.source_lines is not None:
-            self.events = _parse_group(self.source_lines, source_name, None).events
-            self.source_lines = None
+        if self.line_span is not None and self.reread is not None:
+            self.events = _parse_group(self.reread(*self.line_span), source_name, None).events
+            self.line_span = None
         return self.events
 
     def for_the_writer(self, group: list[tuple[int, str]]) -> _Chunk:
-        """Made light to pickle: lines for events, epoch seconds for presence instants."""
+        """Made light to pickle: a line span for events, epoch seconds for instants."""
         if self.rows is None:
             # As plain tuples: pickle takes a named tuple apart in Python, a tuple in C.
             self.events = [tuple(event) for event in self.events]  # type: ignore[misc]
             return self
         self.events = []
-        self.source_lines = group
+        self.line_span = (group[0][0], group[-1][0])
         self.rows.presence = {
             agent: [(event[0].timestamp(), *event[1:]) for event in events]
             for agent, events in self.rows.presence.items()
@@ -370,6 +371,27 @@ def _read_lines(path: str | os.PathLike[str]) -> Iterator[str]:
     # errors="replace": a stray byte spoils one line (quarantined), never the import.
     with open(path, encoding="utf-8", errors="replace") as handle:
         yield from handle
+
+
+class _LineReader:
+    """Numbered lines of a file by span, read forward: the writer asks for spans in file order."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = path
+        self._lines: Iterator[tuple[int, str]] | None = None
+        self._next = 1
+
+    def __call__(self, first: int, last: int) -> list[tuple[int, str]]:
+        if self._lines is None or first < self._next:
+            self._lines = enumerate(_read_lines(self.path), start=1)
+        span = []
+        for number, line in self._lines:
+            if number >= first:
+                span.append((number, line))
+            if number >= last:
+                break
+        self._next = last + 1
+        return span
 
 
 def _parse_lines(
@@ -435,6 +457,7 @@ def _parsed(
         daemon=True,
     )
     parser.start()
+    reread = _LineReader(path_or_lines)
     try:
         while True:
             chunk = chunks.get()
@@ -442,6 +465,7 @@ def _parsed(
                 break
             if isinstance(chunk, str):
                 raise OSError(f"reading {os.fspath(path_or_lines)}: {chunk}")
+            chunk.reread = reread
             yield chunk.from_the_parser()
         parser.join()
     finally:
@@ -475,7 +499,7 @@ def queue_log_import(
         summary.skipped += chunk.skipped
         summary.rejected += len(chunk.bad)
         call_ids |= chunk.call_ids
-        if chunk.events or chunk.source_lines:
+        if chunk.events or chunk.line_span:
             stored = store.store(chunk)
             summary.events += stored.accepted
             summary.duplicates += stored.duplicates
