@@ -78,12 +78,12 @@
   function jump(seconds, andPlay) {
     const end = length();
     audio.currentTime = Math.max(0, end ? Math.min(seconds, end) : seconds);
-    if (andPlay) audio.play();
+    if (andPlay) audio.play().catch(update);
     update();
   }
 
   function toggle() {
-    if (audio.paused) audio.play();
+    if (audio.paused) audio.play().catch(update); // refused or failed: show it stays paused
     else audio.pause();
   }
 

@@ -15,6 +15,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # The QA journey plays audio: playback must not hang on the autoplay policy's timing under load.
+    "--autoplay-policy=no-user-gesture-required",
 ]
 
 

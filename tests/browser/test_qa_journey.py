@@ -74,9 +74,11 @@ def test_qa_scores_a_call_the_agent_disputes_and_the_lead_rescores(
         _login(page, base, qa.username)
         expect(page).to_have_url(re.compile(r"/qa/$"))
         page.get_by_test_id(f"open-{evaluation.pk}").click()
-        expect(page.get_by_test_id("player")).to_be_visible()
+        # The player's script has run once it shows its state: a click before would do nothing.
+        expect(page.get_by_test_id("player")).to_have_attribute("data-state", "paused")
         page.get_by_test_id("play").click()
         audio = page.get_by_test_id("audio")
+        expect(page.get_by_test_id("player")).to_have_attribute("data-state", "playing", timeout=15_000)
         page.wait_for_function("document.querySelector('[data-audio]').currentTime > 0.3", timeout=15_000)
         page.get_by_test_id("speed-2").click()
         assert audio.evaluate("a => a.playbackRate") == 2
