@@ -284,7 +284,7 @@ def queue_log_parse_line(line: str, *, source: str) -> QueueLogResult:
 
 # --- import --------------------------------------------------------------------------------------
 @dataclass
-class _Chunk:
+class ParsedGroup:
     """One group of lines, parsed: valid events, bad lines (number, text, reason), counts, and
     (when the writer can use them) the rows those events make."""
 
@@ -306,23 +306,23 @@ class _Chunk:
             self.line_span = None
         return self.events
 
-    def for_the_writer(self, group: list[tuple[int, str]]) -> _Chunk:
+    def for_the_writer(self, group: list[tuple[int, str]]) -> ParsedGroup:
         """Made light to pickle: a line span for events, epoch seconds for instants."""
         if self.rows is None:
             # As plain tuples: pickle takes a named tuple apart in Python, a tuple in C.
             self.events = [tuple(event) for event in self.events]  # type: ignore[misc]
             return self
+        # A group of only bad or skipped lines has nothing to store.
+        self.line_span = (group[0][0], group[-1][0]) if self.events else None
         self.events = []
-        self.line_span = (group[0][0], group[-1][0])
         self.rows.presence = {
             agent: [(event[0].timestamp(), *event[1:]) for event in events]
             for agent, events in self.rows.presence.items()
         }
         self.rows.visit_starts = {moment.timestamp() for moment in self.rows.visit_starts}  # type: ignore[misc]
-        self.rows.call_agents = {}  # the parser's own use: presence is grouped already
         return self
 
-    def from_the_parser(self) -> _Chunk:
+    def from_the_parser(self) -> ParsedGroup:
         """The inverse of `for_the_writer`."""
         if self.rows is None:
             self.events = [FeedEvent._make(event) for event in self.events]
@@ -349,9 +349,9 @@ def _line_groups(lines: Iterable[str], size: int) -> Iterator[list[tuple[int, st
         yield group
 
 
-def _parse_group(group: list[tuple[int, str]], source_name: str, run: RunCalls | None) -> _Chunk:
+def _parse_group(group: list[tuple[int, str]], source_name: str, run: RunCalls | None) -> ParsedGroup:
     """Parse numbered lines, and with `run`, make their rows."""
-    chunk = _Chunk(lines=len(group))
+    chunk = ParsedGroup(lines=len(group))
     for number, line in group:
         result = queue_log_parse_line(line, source=source_name)
         if result.feed_event is not None:
@@ -401,7 +401,7 @@ def _parse_lines(
     spec: RowSpec | None,
     *,
     to_pickle: bool = False,
-) -> Iterator[_Chunk]:
+) -> Iterator[ParsedGroup]:
     run = RunCalls(spec) if spec is not None else None
     for group in _line_groups(lines, batch_size):
         chunk = _parse_group(group, source_name, run)
@@ -437,7 +437,7 @@ def _parsed(
     source_name: str,
     batch_size: int,
     spec: RowSpec | None,
-) -> Iterator[_Chunk]:
+) -> Iterator[ParsedGroup]:
     """Parsed groups in order. A large file is read and parsed in a separate process, groups
     ahead of the writer: parsing and making rows is CPU-bound Python and writing mostly waits on
     PostgreSQL, so on two cores the import costs about the larger of the two, not their sum (a

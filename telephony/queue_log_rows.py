@@ -157,8 +157,6 @@ class CallRows:
     events: str = ""
     calls: str = ""
     visits: str = ""
-    # Per call, the agent codes its events name (presence needs them for events that don't).
-    call_agents: dict[str, set[str]] = field(default_factory=dict)
     queues: set[str] = field(default_factory=set)
     agent_codes: set[str] = field(default_factory=set)
     # When the calls' visits were queued (the KPI intervals they count in).
@@ -206,10 +204,12 @@ class RunCalls:
         call_lines: list[str] = []
         visit_lines: list[str] = []
         call_values, visit_values = self._call_values, _VISIT_VALUES
+        # Per call, the agent codes its events name (presence needs them for events that don't).
+        call_agents: dict[str, set[str]] = {}
         for call_id, known in touched.items():
             call_events = list(known.values())
             summary = call_derive(call_events)
-            rows.call_agents[call_id] = {event.agent for event in call_events if event.agent}
+            call_agents[call_id] = {event.agent for event in call_events if event.agent}
             rows.queues.add(summary.queue)
             rows.agent_codes.add(summary.agent_code)
             call_lines.append(copy_line((call_id, *call_values(summary))))
@@ -223,7 +223,7 @@ class RunCalls:
         rows.agents = {event.agent for event in events if event.agent}
         rows.presence = {
             agent: [(e.ts, e.type, e.call_id, e.queue, e.data, e.event_id) for e in agent_events]
-            for agent, agent_events in events_by_agent(events, rows.call_agents).items()
+            for agent, agent_events in events_by_agent(events, call_agents).items()
         }
         _instants.clear()  # a later group's calls mostly have later instants
         rows.queues.discard("")

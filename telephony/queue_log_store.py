@@ -4,7 +4,7 @@ import alone holds events of, `call_events_ingest` for the rest.
 A queue_log import mostly brings calls the database has never seen, each group the continuation
 of the one before. For those the parser process has already derived the calls from the import's
 own events and written every row as COPY text (`telephony.queue_log_rows`); storing them is a
-COPY and an INSERT per table, and the importer's process does no per-row work. A group takes the
+COPY and an INSERT per table, and the importer's own Python work is the agents' presence. A group takes the
 general path, which reads each call's stored events and re-derives it, when any of its calls had
 events stored before this import (a second import of overlapping files, another feed of the same
 source), when one of its events was stored already (a repeated line, a re-import), or when the
@@ -14,7 +14,6 @@ presence; `tests/telephony/test_queue_log_store.py` holds them to it.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, NamedTuple
 
 import psycopg
@@ -25,7 +24,7 @@ from agents.presence import PresenceEvent
 from agents.selectors import AgentDirectory
 from callcenter.bulk import binary_cursor, copy_text_to_stage, stage_columns
 from telephony.models import Call, CallEvent, QuarantinedEvent, QueueVisit
-from telephony.queue_log import _Chunk
+from telephony.queue_log import ParsedGroup
 from telephony.queue_log_rows import EVENT_COLUMNS, VISIT_COLUMNS, CallRows, RowSpec
 from telephony.services import (
     CALL_FIELDS,
@@ -35,6 +34,7 @@ from telephony.services import (
     kpi_changes_note,
     presence_grouped_apply,
     queues_ensure,
+    visits_delete,
 )
 
 # Events an import stores before it first refreshes the statistics of the tables it reads back
@@ -94,7 +94,7 @@ class QueueLogStore:
             row = cursor.fetchone()
         return int(row[0]) if row else 0
 
-    def store(self, chunk: _Chunk) -> Stored:
+    def store(self, chunk: ParsedGroup) -> Stored:
         """Store one parsed group's events with the calls and presence they change, in one
         transaction. Returns the counts, and which path stored the group."""
         with transaction.atomic():
@@ -106,7 +106,7 @@ class QueueLogStore:
         self._grown(counts.accepted)
         return counts
 
-    def _store_group(self, chunk: _Chunk) -> Stored:
+    def _store_group(self, chunk: ParsedGroup) -> Stored:
         rows, call_ids = chunk.rows, chunk.call_ids
         if rows is not None:
             self._not_ours |= rows.forgotten
@@ -170,7 +170,7 @@ class QueueLogStore:
             pks = self._calls_write(cursor, rows, queue_ids, directory.users(rows.agent_codes), continued)
             visit_starts = set(rows.visit_starts)
             if continued:
-                visit_starts |= _visits_delete(cursor, [pks[call_id] for call_id in continued])
+                visit_starts |= visits_delete([pks[call_id] for call_id in continued])
             self._visits_insert(cursor, rows, pks, queue_ids)
         presence = {
             agent: [PresenceEvent(*event) for event in events] for agent, events in rows.presence.items()
@@ -295,12 +295,3 @@ class QueueLogStore:
 def _pairs(mapping: dict[str, int]) -> tuple[list[str], list[int]]:
     keys = sorted(mapping)
     return keys, [mapping[key] for key in keys]
-
-
-def _visits_delete(cursor: Any, call_pks: list[int]) -> set[datetime]:
-    """Delete the visits of these calls (re-derived in this group); return when they were queued."""
-    cursor.execute(
-        f"DELETE FROM {QueueVisit._meta.db_table} WHERE call_id = ANY(%b::bigint[]) RETURNING queued_at",  # noqa: S608
-        [call_pks],
-    )
-    return {row[0] for row in cursor.fetchall()}

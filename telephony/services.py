@@ -155,8 +155,9 @@ def call_events_ingest(
     return result
 
 
-def kpi_changes_note(source: FeedSource, new_events: list[FeedEvent], visit_starts: set[datetime]) -> None:
-    """Events for closed intervals (late ones, or calls still going) make kpi recompute them."""
+def kpi_changes_note(source: FeedSource, new_events: Sequence[Any], visit_starts: set[datetime]) -> None:
+    """Events for closed intervals (late ones, or calls still going) make kpi recompute them.
+    `new_events` need `ts`, `type` and `call_id` (feed events, or presence events)."""
     from kpi.services.rollups import rollup_events_note  # kpi reads telephony, not the reverse
 
     rollup_events_note(source_id=source.id, events=new_events, visit_starts=visit_starts)
@@ -196,7 +197,7 @@ def _lock_key(text: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-EVENT_STAGE_COLUMNS = (
+_EVENT_STAGE_COLUMNS = (
     ("event_id", "text"),
     ("ts", "timestamptz"),
     ("type", "text"),
@@ -208,7 +209,7 @@ EVENT_STAGE_COLUMNS = (
     ("direction", "text"),
     ("data", "text"),
 )
-INSERT_EVENTS = """
+_INSERT_EVENTS = """
 INSERT INTO {table}
     (source_id, event_id, ts, type, call_id, queue, agent, caller, callee, direction, data, received_at)
 SELECT %b, e.event_id, e.ts, e.type, e.call_id, e.queue, e.agent, e.caller, e.callee, e.direction,
@@ -249,11 +250,11 @@ def _store_new(source: FeedSource, events: list[FeedEvent]) -> list[FeedEvent]:
         table = CallEvent._meta.db_table
         with binary_cursor() as cursor:
             if len(rows) >= COPY_FROM_ROWS:
-                stage = copy_to_stage(cursor, table, EVENT_STAGE_COLUMNS, rows)
-                cursor.execute(INSERT_EVENTS.format(table=table, rows=f"{stage} AS e"), [source.id])
+                stage = copy_to_stage(cursor, table, _EVENT_STAGE_COLUMNS, rows)
+                cursor.execute(_INSERT_EVENTS.format(table=table, rows=f"{stage} AS e"), [source.id])
             else:
                 columns = [list(column) for column in zip(*rows, strict=True)]
-                cursor.execute(INSERT_EVENTS.format(table=table, rows=_EVENT_ARRAYS), [source.id, *columns])
+                cursor.execute(_INSERT_EVENTS.format(table=table, rows=_EVENT_ARRAYS), [source.id, *columns])
             inserted = {row[0] for row in cursor.fetchall()}
         return [event for event in events if event.event_id in inserted]
     existing: set[str] = set()
@@ -427,7 +428,7 @@ def calls_rederive(
             pks.update(Call.objects.filter(source=source, call_id__in=chunk).values_list("call_id", "id"))
         updated = list(pks.values())
     # The intervals the replaced visits were counted in change too (a late event can move a visit).
-    visit_starts = _visits_delete(updated)
+    visit_starts = visits_delete(updated)
     bulk_insert(
         QueueVisit,
         [
@@ -454,7 +455,7 @@ def calls_rederive(
     return CallsRederived(call_agents=call_agents, visit_starts=visit_starts)
 
 
-def _visits_delete(call_pks: list[int]) -> set[datetime]:
+def visits_delete(call_pks: list[int]) -> set[datetime]:
     """Delete the visits of these calls; return when they were queued."""
     if not call_pks:
         return set()

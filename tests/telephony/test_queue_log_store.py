@@ -18,7 +18,7 @@ from telephony import queue_log_rows
 from telephony.models import Call, CallEvent, QueueVisit
 from telephony.queue_log import INLINE_BYTES, queue_log_import, queue_log_parse_line
 from telephony.queue_log_rows import copy_field
-from telephony.services import call_events_ingest, feed_source_ensure
+from telephony.services import CALL_FIELDS, call_events_ingest, feed_source_ensure
 
 START = 1763974800  # 2025-11-24 09:00:00 UTC
 QUEUES = ("sales", "support", "billing")
@@ -78,26 +78,8 @@ def ingest_generally(lines: list[str], *, source_name: str) -> None:
         call_events_ingest(source=source, raw_events=(), validated=events[start : start + 2000])
 
 
-CALL_FIELDS = (
-    "call_id",
-    "direction",
-    "caller",
-    "queue__name",
-    "agent_code",
-    "queued_at",
-    "answered_at",
-    "ended_at",
-    "wait_s",
-    "talk_s",
-    "hold_s",
-    "acw_s",
-    "outcome",
-    "ended_by",
-    "transfers",
-    "ivr_path",
-    "first_event_at",
-    "last_event_at",
-)
+# Every field a call summary has, the queue by name: both paths must agree on all of them.
+COMPARED_CALL_FIELDS = ("call_id", "queue__name", *(name for name in CALL_FIELDS if name != "queue"))
 VISIT_FIELDS = ("call__call_id", "seq", "queue__name", "queued_at", "answered_at", "left_at", "ended_at")
 VISIT_FIELDS += ("outcome", "agent_code", "wait_s", "talk_s", "hold_s", "acw_s")
 
@@ -108,7 +90,7 @@ def made_by(source_name: str, site: str) -> dict[str, list[dict[str, Any]]]:
     def strip(row: dict[str, Any]) -> dict[str, Any]:
         return {key: value.removeprefix(site) if key == "agent_code" else value for key, value in row.items()}
 
-    calls = Call.objects.filter(source__name=source_name).order_by("call_id").values(*CALL_FIELDS)
+    calls = Call.objects.filter(source__name=source_name).order_by("call_id").values(*COMPARED_CALL_FIELDS)
     visits = (
         QueueVisit.objects.filter(call__source__name=source_name)
         .order_by("call__call_id", "seq")
