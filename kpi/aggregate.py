@@ -225,15 +225,26 @@ def _visit_params(start: datetime, end: datetime, queue: str | None, agent_codes
     return params, agents
 
 
-def visit_rollup_sql(*, start: datetime, end: datetime, stamp: datetime) -> tuple[str, dict[str, Any]]:
+def visit_rollup_sql(
+    *, start: datetime, end: datetime, stamp: datetime, annotations: dict[tuple, Totals]
+) -> tuple[str, dict[str, Any]]:
     """One statement that makes the interval and whole-queue interval rows of [start, end) those of
     the visits queued then, from one scan of the visits (PostgreSQL): new rows are inserted, rows
-    whose values changed are updated, unchanged rows are left alone (a rerun writes almost
-    nothing), and rows of the range the visits no longer give are deleted. Call-level annotations
-    (QA, FCR) start at zero; the caller writes them next. Returns one row: (rows computed, rows
-    inserted or updated, rows deleted)."""
+    whose values changed are updated, unchanged rows are left alone (a rerun writes nothing), and
+    rows of the range the visits no longer give are deleted. `annotations` are the call-level
+    figures (QA, FCR) keyed (grain, period, queue, agent code), computed beforehand: they are part
+    of the comparison, so a row whose scores did not change is not rewritten either. Returns one
+    row: (rows computed, rows inserted or updated, rows deleted)."""
     params, agents = _visit_params(start, end, None, None)
     params["stamp"] = stamp
+    keys = list(annotations)
+    params |= {
+        "a_grain": [key[0] for key in keys],
+        "a_p": [key[1] for key in keys],
+        "a_queue": [key[2] for key in keys],
+        "a_agent": [key[3] for key in keys],
+        **{f"a_{name}": [getattr(annotations[key], name) for key in keys] for name in ANNOTATION_COLUMNS},
+    }
     q = connection.ops.quote_name
     kept = (*VISIT_COLUMNS, *ANNOTATION_COLUMNS)
     columns = ", ".join(q(name) for name in kept)
@@ -241,14 +252,25 @@ def visit_rollup_sql(*, start: datetime, end: datetime, stamp: datetime) -> tupl
     old = ", ".join(f"t.{q(name)}" for name in kept)
     new = ", ".join(f"EXCLUDED.{q(name)}" for name in kept)
     select = ", ".join(f'named."{name}"' for name in VISIT_COLUMNS)
-    zeros = ", ".join("0" for _name in ANNOTATION_COLUMNS)
+    annotated = ", ".join(f"coalesce(a.{q(name)}, 0) AS {q(name)}" for name in ANNOTATION_COLUMNS)
+    types = {"fcr_first": "int", "fcr_resolved": "int", "qa_sum": "float8", "qa_count": "int"}
+    arrays = ", ".join(f"%(a_{name})s::{types[name]}[]" for name in ANNOTATION_COLUMNS)
     head = "WITH " + _VISITS_CTE.replace("__agents__", agents) + "," + _agg(_BOTH)
     # Identifiers from model metadata; every value is a parameter.
     body = f""",
+a AS (
+    SELECT * FROM unnest(%(a_grain)s::text[], %(a_p)s::timestamptz[], %(a_queue)s::text[],
+                         %(a_agent)s::text[], {arrays})
+        AS a(grain, p, queue, agent_code, {", ".join(ANNOTATION_COLUMNS)})
+),
 out AS (
-    SELECT CASE WHEN named.whole = 1 THEN 'q_interval' ELSE 'interval' END AS grain, named.p,
-           named.queue, named.agent_code, {select}, {zeros}
-    FROM named
+    SELECT b.*, {annotated}
+    FROM (
+        SELECT CASE WHEN named.whole = 1 THEN 'q_interval' ELSE 'interval' END AS grain, named.p,
+               named.queue, named.agent_code, {select}
+        FROM named
+    ) AS b
+    LEFT JOIN a ON a.grain = b.grain AND a.p = b.p AND a.queue = b.queue AND a.agent_code = b.agent_code
 ),
 written AS (
     INSERT INTO __rollup__ AS t (grain, period_start, queue, agent_code, {columns}, computed_at)

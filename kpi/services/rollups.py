@@ -128,9 +128,13 @@ def _compute_intervals(start: datetime, end: datetime, *, now: datetime, engine:
         _lock()
         stamp = timezone.now()
         began = time.perf_counter()
+        annotations = _with_whole_queues(aggregate.call_annotations(start=start, end=end, engine=engine))
+        began = stats.time("qa_fcr", began)
         if sql:
             # Writes only what changed and deletes the range's rows the visits no longer give.
-            text, params = aggregate.visit_rollup_sql(start=start, end=end, stamp=stamp)
+            text, params = aggregate.visit_rollup_sql(
+                start=start, end=end, stamp=stamp, annotations=annotations
+            )
             with connection.cursor() as cursor:
                 cursor.execute(text, params)
                 stats.visit_rows, changed, deleted = cursor.fetchone()
@@ -138,10 +142,8 @@ def _compute_intervals(start: datetime, end: datetime, *, now: datetime, engine:
         else:
             rows = aggregate.visit_totals(start=start, end=end, engine="python")
             stats.visit_rows = _visit_rows_write(_with_whole_queues(rows), stamp, update=VISIT_FIELDS)
+            _visit_rows_write(annotations, stamp, update=ANNOTATION_FIELDS)
         began = stats.time("visits", began)
-        annotations = aggregate.call_annotations(start=start, end=end, engine=engine)
-        _visit_rows_write(_with_whole_queues(annotations), stamp, update=ANNOTATION_FIELDS)
-        began = stats.time("qa_fcr", began)
         if sql:
             text, params = aggregate.presence_rollup_sql(start=start, end=end, now=now, stamp=stamp)
             with connection.cursor() as cursor:

@@ -200,6 +200,54 @@ def test_a_rerun_writes_the_rows_new_data_changes(random_data):
     assert _rows() == by_sql
 
 
+def _scored_and_logged(calls: int = 6) -> list[Call]:
+    """Submitted QA scores and wrap-up logs (FCR) on some answered calls of the random data."""
+    from qa.models import EvaluationStatus
+    from tests.qa.factories import EvaluationFactory, make_scorecard
+    from tests.tickets.factories import CustomerFactory
+
+    picked = list(Call.objects.filter(outcome="answered", queued_at__gte=T0).order_by("queued_at")[:calls])
+    version = make_scorecard().current_version
+    alice = UserFactory(username="qa-alice", roles=["agent"])
+    for n, call in enumerate(picked):
+        EvaluationFactory(
+            call=call, scorecard_version=version, status=EvaluationStatus.SUBMITTED, score=70.0 + n
+        )
+        _log(call.call_id, CustomerFactory(), alice, call.queued_at + timedelta(minutes=5))
+    return picked
+
+
+def test_a_rerun_with_qa_and_fcr_figures_writes_nothing(random_data):
+    _scored_and_logged()
+    rollup_compute(start=START, end=END, now=NOW, engine="sql")
+    scored = VisitRollup.objects.filter(grain="interval", qa_count__gt=0, fcr_first__gt=0)
+    assert scored.exists()
+    rows = _rows()
+    again = rollup_compute(start=START, end=END, now=NOW, engine="sql")
+    assert again.rows_written == 0
+    assert _rows() == rows
+
+
+def test_a_changed_qa_score_rewrites_only_the_rows_it_counts_in(random_data):
+    from qa.models import Evaluation
+
+    first, *_rest = _scored_and_logged()
+    rollup_compute(start=START, end=END, now=NOW, engine="sql")
+    Evaluation.objects.filter(call=first).update(score=12.5)
+    before = timezone.now()
+    again = rollup_compute(start=START, end=END, now=NOW, engine="sql")
+    rewritten = VisitRollup.objects.filter(grain__in=["interval", "q_interval"], computed_at__gte=before)
+    visit = first.visits.filter(answered_at__isnull=False).order_by("-seq").first()
+    assert sorted(rewritten.values_list("grain", "queue", "agent_code")) == [
+        ("interval", visit.queue.name, visit.agent_code),
+        ("q_interval", visit.queue.name, ""),
+    ]
+    assert again.rows_written == 2
+    by_sql = _rows()
+    rollup_compute(start=START, end=END, now=NOW, engine="python")
+    assert _rows() == by_sql
+
+
 def test_seconds_sum_to_the_same_value_in_any_row_order(db):
     # As floats, 0.1 + 0.2 + 0.3 is 0.6000000000000001 in one order and 0.6 in another: a rerun
     # meeting the rows in another order would rewrite the row. Whole microseconds add up exactly.
