@@ -100,9 +100,15 @@ def _number(data: dict[str, Any], key: str, *, low: float | None = None, high: f
         raise EventError(f"`data.{key}` must be between {low} and {high}, got {value}")
 
 
+_SECONDS_KEYS = ("wait_s", "talk_s", "hold_s", "ring_s", "duration_s")
+_MAX_SECONDS = 86_400 * 7
+
+
 def _check_data(event_type: str, event: dict[str, Any], data: dict[str, Any]) -> None:
-    for key in ("wait_s", "talk_s", "hold_s", "ring_s", "duration_s"):
-        _number(data, key, low=0, high=86_400 * 7)
+    if data:  # most events carry no data, or a few keys: the loop runs once per event type
+        for key in _SECONDS_KEYS:
+            if key in data:
+                _number(data, key, low=0, high=_MAX_SECONDS)
     if event_type == "call.queued" and not event["queue"]:
         raise EventError("`queue` is required for call.queued")
     if event_type in {"call.ringing", "call.answered"} and not event["agent"]:

@@ -173,7 +173,7 @@ class QueueLogStore:
                 visit_starts |= visits_delete([pks[call_id] for call_id in continued])
             self._visits_insert(cursor, rows, pks, queue_ids)
         presence = {
-            agent: [PresenceEvent(*event) for event in events] for agent, events in rows.presence.items()
+            agent: [PresenceEvent._make(event) for event in events] for agent, events in rows.presence.items()
         }
 
         psycopg_connection = connection.connection  # the COPY below runs on another thread

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -440,3 +441,23 @@ def test_line_with_a_nul_byte_is_quarantined_once(db):
     queue_log_import(path_or_lines=lines, source_name="queue_log")
     row = QuarantinedEvent.objects.get()
     assert "\x00" not in row.raw and "\\x00" in row.raw
+
+
+def test_the_collector_pace_is_restored_after_an_import(db):
+    before = gc.get_threshold()
+    queue_log_import(path_or_lines=SAMPLE.read_text().splitlines())
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0  # what the import set aside is collected again
+
+
+def test_the_collector_pace_is_restored_when_an_import_fails(db):
+    before = gc.get_threshold()
+
+    def lines():
+        yield SAMPLE.read_text().splitlines()[0]
+        raise OSError("disk gone")
+
+    with pytest.raises(OSError, match="disk gone"):
+        queue_log_import(path_or_lines=lines())
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
