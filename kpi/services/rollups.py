@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -33,6 +35,7 @@ logger = logging.getLogger(__name__)
 # Beat keeps the last two days current by itself; older days are backfilled with kpi_rollup.
 LOOKBACK = timedelta(days=2)
 DAY_LOOKBACK_DAYS = 7
+PRESENCE_ROLLUP_APPLICATION = "kpi-presence-rollup"
 _LOCK_KEY = 0x6B70695F726F6C6C  # "kpi_roll": one rollup at a time (PostgreSQL advisory lock)
 VISIT_FIELDS = [*aggregate.VISIT_COLUMNS, "fcr_first", "fcr_resolved", "qa_sum", "qa_count", "computed_at"]
 ANNOTATION_FIELDS = ["fcr_first", "fcr_resolved", "qa_sum", "qa_count", "computed_at"]
@@ -91,11 +94,13 @@ def rollup_compute(
     end = min(end, interval_floor(now))
     stats = RollupStats()
     touched_days: set[date] = set()
+    # A second connection would not see the data of a transaction the caller has open.
+    alongside = not connection.in_atomic_block
     cursor = start
     while cursor < end:
         # One transaction per day at most: a backfill of a month never holds one open for minutes.
         chunk_end = min(end, day_bounds(local_day(cursor))[1])
-        stats.add(_compute_intervals(cursor, chunk_end, now=now, engine=engine))
+        stats.add(_compute_intervals(cursor, chunk_end, now=now, engine=engine, alongside=alongside))
         touched_days.add(local_day(cursor))
         cursor = chunk_end
     began_days = time.perf_counter()
@@ -109,13 +114,57 @@ def _lock() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-            # Compiling these one-off aggregates costs more than it saves; a day's visits aggregate
-            # in memory rather than in temporary files.
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL work_mem = '256MB'")
+        _aggregate_settings()
 
 
-def _compute_intervals(start: datetime, end: datetime, *, now: datetime, engine: str | None) -> RollupStats:
+def _aggregate_settings() -> None:
+    with connection.cursor() as cursor:
+        # Compiling these one-off aggregates costs more than it saves; a day's visits aggregate
+        # in memory rather than in temporary files.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+
+
+@contextmanager
+def _presence_alongside(
+    start: datetime, end: datetime, now: datetime, stamp: datetime, *, enabled: bool
+) -> Iterator[Future | None]:
+    """The presence rollup of [start, end) running on another thread (None when not `enabled`);
+    the block never ends with that thread still running."""
+    if not enabled:
+        yield None
+        return
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="presence-rollup")
+    try:
+        yield pool.submit(_presence_rollup_own_transaction, start, end, now, stamp)
+    finally:
+        pool.shutdown(wait=True)
+
+
+def _presence_rollup_own_transaction(start: datetime, end: datetime, now: datetime, stamp: datetime) -> tuple:
+    """The presence interval rows of [start, end) on this thread's own connection, committed on
+    their own: (rows computed, written, deleted). The caller holds the rollup lock meanwhile."""
+    try:
+        with transaction.atomic():
+            _aggregate_settings()
+            with connection.cursor() as cursor:
+                # Named, so an operator (and bench/rollup.py) can tell this backend's work apart.
+                cursor.execute("SET LOCAL application_name = %s", [PRESENCE_ROLLUP_APPLICATION])
+            text, params = aggregate.presence_rollup_sql(start=start, end=end, now=now, stamp=stamp)
+            with connection.cursor() as cursor:
+                cursor.execute(text, params)
+                return cursor.fetchone()
+    finally:
+        connection.close()
+
+
+def _compute_intervals(
+    start: datetime, end: datetime, *, now: datetime, engine: str | None, alongside: bool = False
+) -> RollupStats:
+    """With `alongside` (PostgreSQL), the presence rows are rolled up on a second connection while
+    this one rolls up the visits: the two statements are most of a run's time and read different
+    tables, so two cores finish sooner. The presence rows then commit first, on their own; if the
+    rest fails, the intervals stay stale and the next run recomputes both."""
     starts = intervals(start, end)
     RollupInterval.objects.bulk_create([RollupInterval(start=s) for s in starts], ignore_conflicts=True)
     # Read the generations before any data: late data committed after this bumps them again.
@@ -128,49 +177,55 @@ def _compute_intervals(start: datetime, end: datetime, *, now: datetime, engine:
         _lock()
         stamp = timezone.now()
         began = time.perf_counter()
-        annotations = _with_whole_queues(aggregate.call_annotations(start=start, end=end, engine=engine))
-        began = stats.time("qa_fcr", began)
-        if sql:
-            # Writes only what changed and deletes the range's rows the visits no longer give.
-            text, params = aggregate.visit_rollup_sql(
-                start=start, end=end, stamp=stamp, annotations=annotations
-            )
-            with connection.cursor() as cursor:
-                cursor.execute(text, params)
-                stats.visit_rows, changed, deleted = cursor.fetchone()
+        with _presence_alongside(start, end, now, stamp, enabled=sql and alongside) as presence_job:
+            annotations = _with_whole_queues(aggregate.call_annotations(start=start, end=end, engine=engine))
+            began = stats.time("qa_fcr", began)
+            if sql:
+                # Writes only what changed and deletes the range's rows the visits no longer give.
+                text, params = aggregate.visit_rollup_sql(
+                    start=start, end=end, stamp=stamp, annotations=annotations
+                )
+                with connection.cursor() as cursor:
+                    cursor.execute(text, params)
+                    stats.visit_rows, changed, deleted = cursor.fetchone()
+                    stats.rows_written += changed + deleted
+            else:
+                rows = aggregate.visit_totals(start=start, end=end, engine="python")
+                stats.visit_rows = _visit_rows_write(_with_whole_queues(rows), stamp, update=VISIT_FIELDS)
+                _visit_rows_write(annotations, stamp, update=ANNOTATION_FIELDS)
+            began = stats.time("visits", began)
+            if presence_job is not None:
+                stats.presence_rows, changed, deleted = presence_job.result()  # its error is raised here
                 stats.rows_written += changed + deleted
-        else:
-            rows = aggregate.visit_totals(start=start, end=end, engine="python")
-            stats.visit_rows = _visit_rows_write(_with_whole_queues(rows), stamp, update=VISIT_FIELDS)
-            _visit_rows_write(annotations, stamp, update=ANNOTATION_FIELDS)
-        began = stats.time("visits", began)
-        if sql:
-            text, params = aggregate.presence_rollup_sql(start=start, end=end, now=now, stamp=stamp)
-            with connection.cursor() as cursor:
-                cursor.execute(text, params)
-                stats.presence_rows, changed, deleted = cursor.fetchone()
-                stats.rows_written += changed + deleted
-        else:
-            presence = aggregate.presence_totals(start=start, end=end, now=now, engine="python")
-            stats.presence_rows = _presence_rows_write(
-                {(Grain.INTERVAL, moment, agent): totals for (moment, agent), totals in presence.items()},
-                stamp,
-            )
-        began = stats.time("presence", began)
-        span = {"period_start__gte": start, "period_start__lt": end}
-        if not sql:
-            VisitRollup.objects.filter(grain__in=[Grain.INTERVAL, Grain.QUEUE_INTERVAL], **span).exclude(
-                computed_at=stamp
-            ).delete()
-            PresenceRollup.objects.filter(grain=Grain.INTERVAL, **span).exclude(computed_at=stamp).delete()
-        by_generation: dict[int, list[datetime]] = defaultdict(list)
-        for moment, generation in generations.items():
-            by_generation[generation].append(moment)
-        # Last, so the rows other writers bump are locked only for the commit.
-        for generation, moments in by_generation.items():
-            RollupInterval.objects.filter(start__in=moments).update(
-                computed_generation=generation, computed_at=stamp
-            )
+            elif sql:
+                text, params = aggregate.presence_rollup_sql(start=start, end=end, now=now, stamp=stamp)
+                with connection.cursor() as cursor:
+                    cursor.execute(text, params)
+                    stats.presence_rows, changed, deleted = cursor.fetchone()
+                    stats.rows_written += changed + deleted
+            else:
+                presence = aggregate.presence_totals(start=start, end=end, now=now, engine="python")
+                stats.presence_rows = _presence_rows_write(
+                    {(Grain.INTERVAL, moment, agent): totals for (moment, agent), totals in presence.items()},
+                    stamp,
+                )
+            began = stats.time("presence", began)
+            span = {"period_start__gte": start, "period_start__lt": end}
+            if not sql:
+                VisitRollup.objects.filter(grain__in=[Grain.INTERVAL, Grain.QUEUE_INTERVAL], **span).exclude(
+                    computed_at=stamp
+                ).delete()
+                PresenceRollup.objects.filter(grain=Grain.INTERVAL, **span).exclude(
+                    computed_at=stamp
+                ).delete()
+            by_generation: dict[int, list[datetime]] = defaultdict(list)
+            for moment, generation in generations.items():
+                by_generation[generation].append(moment)
+            # Last, so the rows other writers bump are locked only for the commit.
+            for generation, moments in by_generation.items():
+                RollupInterval.objects.filter(start__in=moments).update(
+                    computed_generation=generation, computed_at=stamp
+                )
         began = stats.time("bookkeeping", began)
     stats.time("commit", began)
     return stats

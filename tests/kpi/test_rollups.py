@@ -398,3 +398,39 @@ def test_whole_queue_rows_are_the_sums_of_their_agents_rows(random_data):
         )
         assert by_agent.keys() == by_queue.keys()
         _close(_values(by_queue), _values(by_agent))
+
+
+def test_presence_rolled_up_on_a_second_connection_equals_one_connection(transactional_db, monkeypatch):
+    """Outside a caller's transaction the presence rows are rolled up on another connection, in a
+    transaction of their own, while the visits are: the rows are those of a run on one connection."""
+    from django.db import transaction
+
+    from kpi.services import rollups
+
+    source = FeedSourceFactory(name="pbx1")
+    rng = random.Random(20261202)
+    assert (
+        call_events_ingest(source=source, raw_events=random_calls(rng, 150) + random_presence(rng)).rejected
+        == []
+    )
+    threads = []
+    real = rollups._presence_rollup_own_transaction
+
+    def spied(*args):
+        import threading
+
+        threads.append(threading.current_thread().name)
+        return real(*args)
+
+    monkeypatch.setattr(rollups, "_presence_rollup_own_transaction", spied)
+    alongside = rollup_compute(start=START, end=END, now=NOW, engine="sql")
+    assert threads and all(name.startswith("presence-rollup") for name in threads)
+    rows, presence = _rows(), _presence_rows()
+    assert alongside.presence_rows > 0 and presence
+    VisitRollup.objects.all().delete()
+    PresenceRollup.objects.all().delete()
+    with transaction.atomic():  # a caller's transaction: one connection
+        alone = rollup_compute(start=START, end=END, now=NOW, engine="sql")
+    assert len(threads) == 2  # one per day of the first run, none in the second
+    assert (alone.visit_rows, alone.presence_rows) == (alongside.visit_rows, alongside.presence_rows)
+    assert (_rows(), _presence_rows()) == (rows, presence)
