@@ -60,6 +60,15 @@ def scaled(value: float) -> int:
     return round(value * SUM_SCALE)
 
 
+def _counter_copy(counter: Counter) -> Counter:
+    """`Counter(counter)` at a fraction of the cost: a live wallboard copies thousands of rows'
+    histograms a second (most of them empty), and Counter's constructor updates in Python."""
+    twin: Counter = Counter.__new__(Counter)
+    if counter:
+        dict.update(twin, counter)
+    return twin
+
+
 def exact_add(a: float, b: float) -> float:
     """a + b taken in whole millionths: the same result in any order of additions (and the same as
     the rollup SQL's sums of `scaled` values divided back)."""
@@ -132,8 +141,8 @@ class Totals:
         """A separate Totals with the same sums (what `Totals().add(self)` gives, for less)."""
         twin = object.__new__(Totals)
         twin.__dict__.update(self.__dict__)
-        twin.answered_hist = Counter(self.answered_hist)
-        twin.abandoned_hist = Counter(self.abandoned_hist)
+        twin.answered_hist = _counter_copy(self.answered_hist)
+        twin.abandoned_hist = _counter_copy(self.abandoned_hist)
         return twin
 
     def add_visit(

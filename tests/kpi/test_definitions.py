@@ -125,3 +125,20 @@ def test_totals_add_up_histograms_and_keep_the_longer_wait():
     assert total.answered == 2
     assert total.wait_max_s == 25
     assert total.answered_within(d.Params(sl_threshold_s=20)) == 1
+
+
+def test_a_copy_of_totals_is_equal_and_adding_to_it_leaves_the_original_alone():
+    original = Totals()
+    original.add_visit(outcome="answered", wait_s=12.0, talk_s=60.0, hold_s=None, acw_s=None, ended=True)
+    original.add_visit(outcome="abandoned", wait_s=3.0, talk_s=None, hold_s=None, acw_s=None, ended=False)
+    twin = original.copy()
+    assert twin == original and twin is not original
+    assert type(twin.answered_hist) is type(original.answered_hist)
+    twin.add(original)
+    assert twin.answered_hist != original.answered_hist  # the histograms are not shared
+    assert (original.offered, dict(original.answered_hist), dict(original.abandoned_hist)) == (
+        2,
+        {12: 1},
+        {3: 1},
+    )
+    assert twin.answered_hist.most_common(1) == [(12, 2)]
