@@ -3,30 +3,14 @@ the same rollup rows and reports."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.kpi import rollup_probe
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.sqlite_run import answers_on_sqlite
 
 
 def test_sqlite_rolls_up_and_reports_like_postgresql(db, tmp_path):
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-    env.update({"VAR_DIR": str(tmp_path), "DEBUG": "true", "DJANGO_ALLOW_ASYNC_UNSAFE": ""})
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "kpi" / "rollup_probe.py")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    on_sqlite = json.loads(result.stdout.strip().splitlines()[-1])
+    on_sqlite = answers_on_sqlite(Path(rollup_probe.__file__), tmp_path)
     rollup_probe.build()
     on_postgresql = rollup_probe.answers()
     (total,) = on_postgresql["total"]

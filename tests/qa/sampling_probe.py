@@ -4,7 +4,6 @@ SQLite file and compares the calls its sampling runs pick with PostgreSQL's."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import sys
 from datetime import UTC, datetime, timedelta
@@ -144,12 +143,6 @@ def answers() -> dict[str, Any]:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "callcenter.settings")
-    import django
+    from tests.sqlite_run import probe_main
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    build()
-    print(json.dumps(answers()))
+    probe_main(build, answers)

@@ -3,30 +3,14 @@ the same calls picked, for the same reasons."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.qa import sampling_probe
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.sqlite_run import answers_on_sqlite
 
 
 def test_sqlite_samples_the_same_calls_as_postgresql(db, tmp_path):
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-    env.update({"VAR_DIR": str(tmp_path), "DEBUG": "true", "DJANGO_ALLOW_ASYNC_UNSAFE": ""})
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "qa" / "sampling_probe.py")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    on_sqlite = json.loads(result.stdout.strip().splitlines()[-1])
+    on_sqlite = answers_on_sqlite(Path(sampling_probe.__file__), tmp_path)
     sampling_probe.build()
     on_postgresql = sampling_probe.answers()
     first, second = (run["result"] for run in on_postgresql["runs"])

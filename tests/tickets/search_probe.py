@@ -3,8 +3,6 @@ script on a fresh SQLite file and compares its answers with PostgreSQL's."""
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from pathlib import Path
 
@@ -77,11 +75,6 @@ def answers(agent: object, context: dict) -> dict[str, list[str]]:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "callcenter.settings")
-    import django
+    from tests.sqlite_run import probe_main
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    print(json.dumps(answers(*build())))
+    probe_main(build, answers)
