@@ -76,6 +76,9 @@ bench: $(VENV)/.runtime
 ## bench-load: 50 desk agents, the simulator at 10x a busy floor, 20 wallboards (LOAD_ARGS="--duration 60")
 bench-load: export DATABASE_URL = $(BENCH_DATABASE_URL)
 bench-load: export REDIS_URL = $(BENCH_REDIS_URL)
+# As bench/run_all.py gives the benchmarks: a key for this loopback run only, production settings.
+bench-load: export SECRET_KEY ?= bench-only-key-0123456789abcdefghijklmnopqrstuvwxyz
+bench-load: export DEBUG = false
 bench-load: $(VENV)/.runtime
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) bench/load.py $(LOAD_ARGS)
