@@ -209,6 +209,7 @@ VISIT_COLUMNS = (
     "abandoned_hist",
 )
 ANNOTATION_COLUMNS = ("fcr_first", "fcr_resolved", "qa_sum", "qa_count")
+_ANNOTATION_TYPES = {"fcr_first": "int", "fcr_resolved": "int", "qa_sum": "float8", "qa_count": "int"}
 
 
 def _visit_params(start: datetime, end: datetime, queue: str | None, agent_codes: Collection[str] | None):
@@ -253,8 +254,7 @@ def visit_rollup_sql(
     new = ", ".join(f"EXCLUDED.{q(name)}" for name in kept)
     select = ", ".join(f'named."{name}"' for name in VISIT_COLUMNS)
     annotated = ", ".join(f"coalesce(a.{q(name)}, 0) AS {q(name)}" for name in ANNOTATION_COLUMNS)
-    types = {"fcr_first": "int", "fcr_resolved": "int", "qa_sum": "float8", "qa_count": "int"}
-    arrays = ", ".join(f"%(a_{name})s::{types[name]}[]" for name in ANNOTATION_COLUMNS)
+    arrays = ", ".join(f"%(a_{name})s::{_ANNOTATION_TYPES[name]}[]" for name in ANNOTATION_COLUMNS)
     head = "WITH " + _VISITS_CTE.replace("__agents__", agents) + "," + _agg(_BOTH)
     # Identifiers from model metadata; every value is a parameter.
     body = f""",

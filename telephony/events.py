@@ -105,7 +105,7 @@ _MAX_SECONDS = 86_400 * 7
 
 
 def _check_data(event_type: str, event: dict[str, Any], data: dict[str, Any]) -> None:
-    if data:  # most events carry no data, or a few keys: the loop runs once per event type
+    if data:  # many events carry none; the rest name a few of these keys
         for key in _SECONDS_KEYS:
             if key in data:
                 _number(data, key, low=0, high=_MAX_SECONDS)

@@ -150,12 +150,18 @@ def _presence_rollup_own_transaction(start: datetime, end: datetime, now: dateti
             with connection.cursor() as cursor:
                 # Named, so an operator (and bench/rollup.py) can tell this backend's work apart.
                 cursor.execute("SET LOCAL application_name = %s", [PRESENCE_ROLLUP_APPLICATION])
-            text, params = aggregate.presence_rollup_sql(start=start, end=end, now=now, stamp=stamp)
-            with connection.cursor() as cursor:
-                cursor.execute(text, params)
-                return cursor.fetchone()
+            return _presence_rollup_run(start, end, now, stamp)
     finally:
         connection.close()
+
+
+def _presence_rollup_run(start: datetime, end: datetime, now: datetime, stamp: datetime) -> tuple:
+    """The presence interval rows of [start, end) by SQL on this thread's connection: (rows
+    computed, written, deleted)."""
+    text, params = aggregate.presence_rollup_sql(start=start, end=end, now=now, stamp=stamp)
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
+        return cursor.fetchone()
 
 
 def _compute_intervals(
@@ -194,15 +200,13 @@ def _compute_intervals(
                 stats.visit_rows = _visit_rows_write(_with_whole_queues(rows), stamp, update=VISIT_FIELDS)
                 _visit_rows_write(annotations, stamp, update=ANNOTATION_FIELDS)
             began = stats.time("visits", began)
-            if presence_job is not None:
-                stats.presence_rows, changed, deleted = presence_job.result()  # its error is raised here
+            if sql:
+                # The other thread's result (its error is raised here), or the same SQL on this one.
+                outcome = (
+                    presence_job.result() if presence_job else _presence_rollup_run(start, end, now, stamp)
+                )
+                stats.presence_rows, changed, deleted = outcome
                 stats.rows_written += changed + deleted
-            elif sql:
-                text, params = aggregate.presence_rollup_sql(start=start, end=end, now=now, stamp=stamp)
-                with connection.cursor() as cursor:
-                    cursor.execute(text, params)
-                    stats.presence_rows, changed, deleted = cursor.fetchone()
-                    stats.rows_written += changed + deleted
             else:
                 presence = aggregate.presence_totals(start=start, end=end, now=now, engine="python")
                 stats.presence_rows = _presence_rows_write(
