@@ -50,7 +50,8 @@ def kpi_totals(
     Day rows stand in for days whose intervals are all current; current interval rows for the
     rest; everything else — today's open interval, intervals never rolled up or made stale by
     late data — is computed from the raw visits and presence log, so the answer is always the
-    same as a full recompute. Presence (occupancy) is left out of queue-scoped figures.
+    same as a full recompute. Presence (occupancy) is left out of queue-scoped figures. The Totals
+    are read-only, as `kpi_totals_many` says.
     """
     return kpi_totals_many(
         start=start,
@@ -76,7 +77,10 @@ def kpi_totals_many(
     now: datetime | None = None,
 ) -> dict[str, dict[tuple, Totals]]:
     """`kpi_totals` for several groupings ({name: (group_by, hists)}) of one range at once: the
-    raw part (today's open interval) is read once and summed into each."""
+    raw part (today's open interval) is read once and summed into each.
+
+    The Totals returned may be shared with this process's cache of stored rows: read them, and
+    `copy()` one before adding to it."""
     now = now or timezone.now()
     live_end = min(end, now)
     results: dict[str, dict[tuple, Totals]] = {name: {} for name in groupings}
@@ -87,13 +91,19 @@ def kpi_totals_many(
     live = [moment for moment in intervals(start, live_end) if moment not in current]
     codes = set(agent_codes) if agent_codes is not None else None
 
-    def merge(found: dict[tuple, Totals], rows: dict[tuple, Totals]) -> None:
-        # A copy for a new group: the rows may be the cache's, which must stay as they are.
+    def merge(found: dict[tuple, Totals], owned: set[tuple], rows: dict[tuple, Totals]) -> None:
+        # A group's first rows are taken as they are: they may be the cache's, or serve another
+        # grouping too, so they are copied only when a second part adds to them (most of a
+        # wallboard's thousands of groups have one part; copying them all was a fifth of its time).
         for key, totals in rows.items():
-            if key in found:
-                found[key].add(totals)
-            else:
-                found[key] = totals.copy()
+            mine = found.get(key)
+            if mine is None:
+                found[key] = totals
+                continue
+            if key not in owned:
+                mine = found[key] = mine.copy()
+                owned.add(key)
+            mine.add(totals)
 
     def keep(queue_name: str, agent: str) -> bool:
         return (queue is None or queue_name == queue) and (codes is None or agent in codes)
@@ -112,7 +122,7 @@ def kpi_totals_many(
         raw_parts.append((raw, states))
 
     for name, (group_by, hists) in groupings.items():
-        found = results[name]
+        found, owned = results[name], set()
         clean_days = frozenset() if "interval" in group_by else state.clean_days
         day_ranges = [day_bounds(day) for day in sorted(clean_days)]
         in_days = {moment for first, last in day_ranges for moment in intervals(first, last)}
@@ -132,12 +142,17 @@ def kpi_totals_many(
                 (PresenceRollup, Grain.INTERVAL, interval_ranges, presence_options),
             ]
         for model, grain, ranges, options in stored:
-            merge(found, _rows_sum_cached(state.version, model=model, grain=grain, ranges=ranges, **options))
+            merge(
+                found,
+                owned,
+                _rows_sum_cached(state.version, model=model, grain=grain, ranges=ranges, **options),
+            )
         for raw, states in raw_parts:
-            merge(found, aggregate.regroup(raw, lambda key, g=group_by: aggregate.group_key(*key, g)))
+            merge(found, owned, aggregate.regroup(raw, lambda key, g=group_by: aggregate.group_key(*key, g)))
             if with_presence:
                 merge(
                     found,
+                    owned,
                     aggregate.regroup(
                         states, lambda key, g=group_by: aggregate.group_key(key[0], "", key[1], g)
                     ),
