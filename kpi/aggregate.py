@@ -846,17 +846,6 @@ def _hist_sums(qs: Any, columns: list[str], field_name: str) -> list[tuple[tuple
     return [(tuple(row[:width]), row[width], row[width + 1]) for row in rows]
 
 
-def regroup(rows: dict[tuple, Totals], key_of: Any) -> dict[tuple, Totals]:
-    """Sum rows into the groups `key_of(row_key)` names (None drops the row)."""
-    grouped: dict[tuple, Totals] = {}
-    for row_key, totals in rows.items():
-        group = key_of(row_key)
-        if group is None:
-            continue
-        grouped.setdefault(group, Totals()).add(totals)
-    return grouped
-
-
 def group_key(period: datetime, queue: str, agent: str, group_by: tuple[str, ...]) -> tuple:
     """The group of one raw (interval, queue, agent) row, matching `rollup_rows_sum`'s keys."""
     key: list[Any] = []
