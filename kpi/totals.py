@@ -63,10 +63,14 @@ def scaled(value: float) -> int:
 def _counter_copy(counter: Counter) -> Counter:
     """`Counter(counter)` at a fraction of the cost: a live wallboard copies thousands of rows'
     histograms a second (most of them empty), and Counter's constructor updates in Python."""
-    twin: Counter = Counter.__new__(Counter)
-    if counter:
-        dict.update(twin, counter)
-    return twin
+    return _counter_of(counter) if counter else Counter.__new__(Counter)
+
+
+def _counter_of(counts: dict[int, int]) -> Counter:
+    """A Counter holding `counts`, without Counter's constructor (see `_counter_copy`)."""
+    counter: Counter = Counter.__new__(Counter)
+    dict.update(counter, counts)
+    return counter
 
 
 def exact_add(a: float, b: float) -> float:
@@ -210,9 +214,9 @@ class Totals:
             if hist:
                 if isinstance(hist, str):  # raw SQL hands jsonb over as text
                     hist = json.loads(hist)
-                values[name] = Counter({int(bucket): int(count) for bucket, count in hist.items()})
+                values[name] = _counter_of({int(bucket): int(count) for bucket, count in hist.items()})
             else:
-                values[name] = Counter()
+                values[name] = Counter.__new__(Counter)
         return totals
 
     @classmethod
