@@ -437,6 +437,15 @@ def _collections_spaced() -> Iterator[None]:
         gc.unfreeze()
 
 
+@contextmanager
+def _kpi_notes_sent(store: Any) -> Iterator[None]:
+    """The stored groups' KPI notes go out however the import ends."""
+    try:
+        yield
+    finally:
+        store.kpi_notes_send()
+
+
 def _parse_file_into(chunks: Any, path: str, source_name: str, batch_size: int, spec: RowSpec | None) -> None:
     """The parser process: read, parse and make rows, a group at a time, into `chunks`; then None
     (or the error that stopped it, as text)."""
@@ -526,7 +535,7 @@ def queue_log_import(
     store = QueueLogStore(source_name=source_name, origin=ORIGIN)
     summary = ImportSummary()
     call_ids: set[str] = set()
-    with _collections_spaced():
+    with _collections_spaced(), _kpi_notes_sent(store):
         for chunk in _parsed(path_or_lines, source_name, batch_size, store.row_spec):
             summary.lines += chunk.lines
             summary.skipped += chunk.skipped

@@ -8,16 +8,21 @@ same lines under another site's agents.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db.models import F
 
 from agents.models import PresenceSegment
+from kpi.models import RollupInterval
 from telephony import queue_log_rows
 from telephony.models import Call, CallEvent, QueueVisit
 from telephony.queue_log import INLINE_BYTES, queue_log_import, queue_log_parse_line
 from telephony.queue_log_rows import copy_field
+from telephony.queue_log_store import NOTE_EVERY_GROUPS
 from telephony.services import CALL_FIELDS, call_events_ingest, feed_source_ensure
 
 START = 1763974800  # 2025-11-24 09:00:00 UTC
@@ -213,3 +218,46 @@ def test_names_with_backslashes_and_tabs_are_stored_as_written(db):
     assert set(CallEvent.objects.filter(source__name="odd-names").values_list("queue", flat=True)) == {
         "back\\slash"
     }
+
+
+def _intervals_rolled_up(first: datetime, count: int) -> list[datetime]:
+    starts = [first + timedelta(minutes=15 * n) for n in range(count)]
+    RollupInterval.objects.bulk_create(
+        [
+            RollupInterval(start=start, generation=1, computed_generation=1, computed_at=start)
+            for start in starts
+        ]
+    )
+    return starts
+
+
+def _stale(starts: list[datetime]) -> list[datetime]:
+    return sorted(
+        RollupInterval.objects.filter(start__in=starts)
+        .exclude(generation=F("computed_generation"))
+        .values_list("start", flat=True)
+    )
+
+
+@pytest.mark.django_db(transaction=True)  # the notes go out after each group's commit
+def test_an_import_of_late_lines_marks_the_intervals_they_change_stale():
+    starts = _intervals_rolled_up(datetime.fromtimestamp(START, tz=UTC) - timedelta(hours=1), 12)
+    summary = queue_log_import(path_or_lines=log_lines(site="n-", calls=200), source_name="n", batch_size=40)
+    assert summary.groups > NOTE_EVERY_GROUPS  # notes of several groups went out together
+    # The hour before the log's first line stays current; from the first presence line on, all changes.
+    assert _stale(starts) == starts[4:]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_that_fails_still_marks_what_its_stored_groups_change():
+    starts = _intervals_rolled_up(datetime.fromtimestamp(START, tz=UTC), 8)
+    lines = log_lines(site="f-", calls=200)
+
+    def failing() -> Iterator[str]:
+        yield from lines[:150]  # three groups of 40 are stored, fewer than a note's worth
+        raise OSError("the disk went away")
+
+    with pytest.raises(OSError, match="went away"):
+        queue_log_import(path_or_lines=failing(), source_name="f", batch_size=40)
+    assert CallEvent.objects.filter(source__name="f").count() > 0
+    assert _stale(starts) == starts
