@@ -242,13 +242,39 @@ def snapshot_current(*, queue: str | None = None) -> dict[str, Any]:
     return snapshot_public(queue_slice(snapshot, queue) if queue else snapshot)
 
 
+# Alert keys this process knows are raised (by it or another process), with when it learnt so:
+# a busy floor's snapshot lists dozens of long waits twice a second, and asking the cache about
+# each one every time was a tenth of the wallboard process's time.
+_RAISED: dict[str, float] = {}
+RAISED_KEPT = 10_000
+
+
+def _known_raised(key: str) -> bool:
+    at = _RAISED.get(key)
+    return at is not None and time.monotonic() - at < ALERT_TTL_S
+
+
+def _remember_raised(key: str) -> None:
+    if len(_RAISED) >= RAISED_KEPT:
+        oldest_kept = time.monotonic() - ALERT_TTL_S
+        for stale in [k for k, at in _RAISED.items() if at < oldest_kept] or list(_RAISED)[
+            : RAISED_KEPT // 2
+        ]:
+            _RAISED.pop(stale, None)
+    _RAISED[key] = time.monotonic()
+
+
 def long_wait_alerts_raise(snapshot: dict[str, Any]) -> int:
     """One `long_wait` alert to every supervisor per waiting call past its queue's alert time
     (deduplicated across processes through the cache); returns the alerts sent."""
     sent = 0
     for call in snapshot["long_waits"]:
         key = f"kpi:long-wait:{call['source_id']}:{call['call_id']}:{call['seq']}"
-        if not cache.add(key, 1, ALERT_TTL_S):
+        if _known_raised(key):
+            continue
+        added = cache.add(key, 1, ALERT_TTL_S)
+        _remember_raised(key)
+        if not added:
             continue
         group_push(
             supervisor_alerts_group(),

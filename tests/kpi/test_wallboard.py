@@ -234,6 +234,19 @@ def test_a_long_wait_raises_one_alert_per_call(db):
     assert long_wait_alerts_raise(snapshot) == 0  # already raised, in this or another process
 
 
+def test_an_alert_raised_is_not_raised_again_when_the_cache_forgets_it(db):
+    source = FeedSourceFactory(name="pbx1")
+    now = timezone.now()
+    QueueThresholdsFactory(queue=Queue.objects.get_or_create(name="sales")[0], long_wait_alert_s=60)
+    call_id = f"lw2-{now.timestamp()}"
+    _live_call(source, call_id, queued_ago=75, now=now)
+    snapshot = wallboard_snapshot(now=now)
+    key = f"kpi:long-wait:{source.id}:{call_id}:1"
+    assert long_wait_alerts_raise(snapshot) == 1
+    cache.delete(key)  # Redis restarted, say: supervisors were alerted all the same
+    assert long_wait_alerts_raise(snapshot) == 0
+
+
 def test_an_empty_floor_gives_an_empty_but_whole_snapshot(db):
     snapshot = wallboard_snapshot(now=timezone.now())
     assert snapshot["type"] == "wallboard.snapshot"
