@@ -219,12 +219,23 @@ def _queue_watched_key(queue: str) -> str:
     return f"{WATCHED_KEY}:queue:{queue}"
 
 
+# What the snapshot holds for this process only: the per-queue agent lists used for slicing, the
+# long waits (supervisors get them as alerts, with the caller's number) and each agent's call.
+_KEPT_HERE = {"queue": ("agent_codes",), "agent": ("call_id",)}
+
+
 def snapshot_public(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """What boards get: the snapshot without the per-queue agent lists used for slicing here."""
-    return {
-        **snapshot,
-        "queues": [{k: v for k, v in t.items() if k != "agent_codes"} for t in snapshot["queues"]],
-    }
+    """What boards get: what they show. Every board gets every snapshot, so each byte left out is
+    saved some thousand times a second on a busy floor (on the 500-board bench the floor's snapshot
+    was 173 kB, its agent grid 125 kB of it)."""
+    public = {key: value for key, value in snapshot.items() if key != "long_waits"}
+    public["queues"] = [_without(tile, _KEPT_HERE["queue"]) for tile in snapshot["queues"]]
+    public["agents"] = [_without(agent, _KEPT_HERE["agent"]) for agent in snapshot["agents"]]
+    return public
+
+
+def _without(row: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: value for key, value in row.items() if key not in keys}
 
 
 def _encoded(snapshot: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from kpi.live import long_wait_alerts_raise
+from kpi.live import long_wait_alerts_raise, snapshot_public
 from kpi.services.rollups import rollup_compute
 from kpi.wallboard import colour_higher_better, colour_lower_better, queue_slice, wallboard_snapshot
 from telephony.models import Queue
@@ -245,6 +245,20 @@ def test_an_alert_raised_is_not_raised_again_when_the_cache_forgets_it(db):
     assert long_wait_alerts_raise(snapshot) == 1
     cache.delete(key)  # Redis restarted, say: supervisors were alerted all the same
     assert long_wait_alerts_raise(snapshot) == 0
+
+
+def test_boards_get_what_they_show_and_not_the_callers_waiting(db):
+    source = FeedSourceFactory(name="pbx1")
+    now = timezone.now()
+    QueueThresholdsFactory(queue=Queue.objects.get_or_create(name="sales")[0], long_wait_alert_s=60)
+    _live_call(source, f"pub-{now.timestamp()}", queued_ago=75, now=now)
+    _agent(source, "pub-alice", state="available", now=now)
+    snapshot = wallboard_snapshot(now=now)
+    public = snapshot_public(snapshot)
+    assert snapshot["long_waits"] and "long_waits" not in public  # alerts carry them, to supervisors
+    assert set(public["agents"][0]) == {"code", "name", "state", "reason", "since", "queue", "answered_today"}
+    assert "agent_codes" not in public["queues"][0]
+    assert public["overall"] == snapshot["overall"]
 
 
 def test_an_empty_floor_gives_an_empty_but_whole_snapshot(db):
