@@ -97,7 +97,9 @@
     overallBox.replaceChildren(overall ? tile(overall, board.dataset.queue ? overall.name : L.all_queues + " · " + L.today, true) : "");
     const tiles = board.dataset.queue ? [] : (snapshot.queues || []).map((t) => tile(t, t.name, false));
     tilesBox.replaceChildren(...(tiles.length || board.dataset.queue ? tiles : [el("p", { class: "muted" }, L.no_queues)]));
-    const agents = snapshot.agents || [];
+    // Agents come as rows of values, named by snapshot.agent_fields (a grid of hundreds, twice a second).
+    const fields = snapshot.agent_fields || [];
+    const agents = (snapshot.agents || []).map((row) => Object.fromEntries(fields.map((name, i) => [name, row[i]])));
     agentRows.replaceChildren(...(agents.length ? agents.map((agent) => el("tr", { "data-agent": agent.code }, [
       el("td", {}, agent.name),
       el("td", {}, el("span", { class: "state-badge", "data-state": agent.state }, L.states[agent.state] || agent.state)),

@@ -256,7 +256,9 @@ def test_boards_get_what_they_show_and_not_the_callers_waiting(db):
     snapshot = wallboard_snapshot(now=now)
     public = snapshot_public(snapshot)
     assert snapshot["long_waits"] and "long_waits" not in public  # alerts carry them, to supervisors
-    assert set(public["agents"][0]) == {"code", "name", "state", "reason", "since", "queue", "answered_today"}
+    assert public["agent_fields"] == ("code", "name", "state", "reason", "since", "queue", "answered_today")
+    (alice,) = snapshot["agents"]
+    assert public["agents"] == [[alice[name] for name in public["agent_fields"]]]
     assert "agent_codes" not in public["queues"][0]
     assert public["overall"] == snapshot["overall"]
 
