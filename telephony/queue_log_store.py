@@ -14,6 +14,7 @@ presence; `tests/telephony/test_queue_log_store.py` holds them to it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import psycopg
@@ -87,7 +88,7 @@ class QueueLogStore:
         self._stored = 0
         # What the committed groups not yet noted to kpi changed (see `kpi_notes_send`).
         self._note_events: list[PresenceEvent] = []
-        self._note_visit_starts: set = set()
+        self._note_visit_starts: set[datetime] = set()
         self._note_groups = 0
         self._analyze_at = max(ANALYZE_FIRST_AT, self._rows_known()) if self.set_based else 0
 
@@ -202,7 +203,7 @@ class QueueLogStore:
         applied = [event for events in presence.values() for event in events]
         transaction.on_commit(lambda: self._kpi_note(applied, visit_starts))
 
-    def _kpi_note(self, events: list[PresenceEvent], visit_starts: set) -> None:
+    def _kpi_note(self, events: list[PresenceEvent], visit_starts: set[datetime]) -> None:
         self._note_events += events
         self._note_visit_starts |= visit_starts
         self._note_groups += 1

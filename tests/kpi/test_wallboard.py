@@ -4,6 +4,7 @@ agents by state, colours from the queue's thresholds, and long-wait alerts."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -220,12 +221,18 @@ def test_a_queues_slice_keeps_its_tile_agents_and_long_waits(db):
     assert part["scope"] == "support"
 
 
-def test_a_long_wait_raises_one_alert_per_call(db):
+def _long_wait(prefix: str) -> tuple[Any, str, datetime]:
+    """A sales caller waiting 75 s where the queue alerts after 60: (source, call id, now)."""
     source = FeedSourceFactory(name="pbx1")
     now = timezone.now()
     QueueThresholdsFactory(queue=Queue.objects.get_or_create(name="sales")[0], long_wait_alert_s=60)
-    call_id = f"lw-{now.timestamp()}"
+    call_id = f"{prefix}-{now.timestamp()}"
     _live_call(source, call_id, queued_ago=75, now=now)
+    return source, call_id, now
+
+
+def test_a_long_wait_raises_one_alert_per_call(db):
+    source, call_id, now = _long_wait("lw")
     snapshot = wallboard_snapshot(now=now)
     assert [call["call_id"] for call in snapshot["long_waits"]] == [call_id]
     key = f"kpi:long-wait:{source.id}:{call_id}:1"
@@ -235,11 +242,7 @@ def test_a_long_wait_raises_one_alert_per_call(db):
 
 
 def test_an_alert_raised_is_not_raised_again_when_the_cache_forgets_it(db):
-    source = FeedSourceFactory(name="pbx1")
-    now = timezone.now()
-    QueueThresholdsFactory(queue=Queue.objects.get_or_create(name="sales")[0], long_wait_alert_s=60)
-    call_id = f"lw2-{now.timestamp()}"
-    _live_call(source, call_id, queued_ago=75, now=now)
+    source, call_id, now = _long_wait("lw2")
     snapshot = wallboard_snapshot(now=now)
     key = f"kpi:long-wait:{source.id}:{call_id}:1"
     assert long_wait_alerts_raise(snapshot) == 1
@@ -248,10 +251,7 @@ def test_an_alert_raised_is_not_raised_again_when_the_cache_forgets_it(db):
 
 
 def test_boards_get_what_they_show_and_not_the_callers_waiting(db):
-    source = FeedSourceFactory(name="pbx1")
-    now = timezone.now()
-    QueueThresholdsFactory(queue=Queue.objects.get_or_create(name="sales")[0], long_wait_alert_s=60)
-    _live_call(source, f"pub-{now.timestamp()}", queued_ago=75, now=now)
+    source, _call_id, now = _long_wait("pub")
     _agent(source, "pub-alice", state="available", now=now)
     snapshot = wallboard_snapshot(now=now)
     public = snapshot_public(snapshot)
