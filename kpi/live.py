@@ -265,12 +265,10 @@ def _known_raised(key: str) -> bool:
 
 
 def _remember_raised(key: str) -> None:
+    # Forgetting a key costs one more question to the cache, so the older half simply goes.
     if len(_RAISED) >= RAISED_KEPT:
-        oldest_kept = time.monotonic() - ALERT_TTL_S
-        for stale in [k for k, at in _RAISED.items() if at < oldest_kept] or list(_RAISED)[
-            : RAISED_KEPT // 2
-        ]:
-            _RAISED.pop(stale, None)
+        for old in list(_RAISED)[: RAISED_KEPT // 2]:
+            del _RAISED[old]
     _RAISED[key] = time.monotonic()
 
 
