@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db.models import Q
@@ -310,6 +310,9 @@ def wallboard_snapshot(*, now: datetime | None = None) -> dict[str, Any]:
         target=None,
     )
     for agent in agents:
+        # Whole milliseconds of both instants, as a browser reads them: `at` less this is the
+        # same instant in every snapshot, so a board's clock does not jitter.
+        agent["in_state_ms"] = _epoch_ms(now) - _epoch_ms(agent["since"])
         agent["since"] = agent["since"].isoformat()
     return {
         "type": "wallboard.snapshot",
@@ -320,6 +323,14 @@ def wallboard_snapshot(*, now: datetime | None = None) -> dict[str, Any]:
         "agents": agents,
         "long_waits": long_waits,
     }
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def _epoch_ms(instant: datetime) -> int:
+    return (instant - _EPOCH) // _MS
 
 
 def queue_slice(snapshot: dict[str, Any], queue: str) -> dict[str, Any]:

@@ -99,7 +99,14 @@
     tilesBox.replaceChildren(...(tiles.length || board.dataset.queue ? tiles : [el("p", { class: "muted" }, L.no_queues)]));
     // Agents come as rows of values, named by snapshot.agent_fields (a grid of hundreds, twice a second).
     const fields = snapshot.agent_fields || [];
-    const agents = (snapshot.agents || []).map((row) => Object.fromEntries(fields.map((name, i) => [name, row[i]])));
+    // An agent's clock started in_state_ms before the snapshot's instant; a name of "" is the code.
+    const at = Date.parse(snapshot.at);
+    const agents = (snapshot.agents || []).map((row) => {
+      const agent = Object.fromEntries(fields.map((name, i) => [name, row[i]]));
+      agent.name = agent.name || agent.code;
+      agent.since = new Date(at - agent.in_state_ms).toISOString();
+      return agent;
+    });
     agentRows.replaceChildren(...(agents.length ? agents.map((agent) => el("tr", { "data-agent": agent.code }, [
       el("td", {}, agent.name),
       el("td", {}, el("span", { class: "state-badge", "data-state": agent.state }, L.states[agent.state] || agent.state)),

@@ -256,11 +256,32 @@ def test_boards_get_what_they_show_and_not_the_callers_waiting(db):
     snapshot = wallboard_snapshot(now=now)
     public = snapshot_public(snapshot)
     assert snapshot["long_waits"] and "long_waits" not in public  # alerts carry them, to supervisors
-    assert public["agent_fields"] == ("code", "name", "state", "reason", "since", "queue", "answered_today")
+    fields = ("code", "name", "state", "reason", "in_state_ms", "queue", "answered_today")
+    assert public["agent_fields"] == fields
     (alice,) = snapshot["agents"]
-    assert public["agents"] == [[alice[name] for name in public["agent_fields"]]]
+    # Its name is its code, so the row leaves the name out.
+    assert public["agents"] == [[alice["code"], "", *(alice[name] for name in public["agent_fields"][2:])]]
     assert "agent_codes" not in public["queues"][0]
     assert public["overall"] == snapshot["overall"]
+
+
+def test_a_public_agent_row_gives_its_clock_in_milliseconds_and_no_name_that_is_only_the_code(db):
+    from tests.agents.factories import AgentProfileFactory
+    from tests.callcenter.factories import UserFactory
+
+    source = FeedSourceFactory(name="pbx-rows")
+    now = timezone.now()
+    AgentProfileFactory(user=UserFactory(username="row-alice", first_name="Alice", last_name="Row"))
+    _agent(source, "row-alice", state="not_ready", reason="meeting", ago=30.25, now=now)
+    _agent(source, "row-bob", state="not_ready", reason="meeting", ago=90, now=now)  # a code no user has
+    snapshot = wallboard_snapshot(now=now)
+    public = snapshot_public({**snapshot, "seq": 7, "origin": "p-1", "last_event_at": None})
+    rows = {row[0]: dict(zip(public["agent_fields"], row, strict=True)) for row in public["agents"]}
+    assert rows["row-alice"]["name"] == "Alice Row"
+    assert rows["row-bob"]["name"] == ""
+    assert 30_249 <= rows["row-alice"]["in_state_ms"] <= 30_251  # whole ms of each instant
+    assert 89_999 <= rows["row-bob"]["in_state_ms"] <= 90_001
+    assert list(public)[:5] == ["type", "seq", "origin", "at", "last_event_at"]
 
 
 def test_an_empty_floor_gives_an_empty_but_whole_snapshot(db):
