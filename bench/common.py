@@ -148,14 +148,14 @@ def _tree(pid: int) -> list[int]:
 
 
 class CpuMeter:
-    """CPU seconds spent by a server process tree and by its database's PostgreSQL backends.
+    """CPU seconds spent by server process trees and by their database's PostgreSQL backends.
 
     Wall-clock rates depend on whatever else runs on the machine; CPU per event does not, so the
     benchmarks print both.
     """
 
-    def __init__(self, server_pid: int):
-        self.server_pid = server_pid
+    def __init__(self, *server_pids: int):
+        self.server_pids = server_pids
         self.start: dict[int, float] = {}
 
     def _pids(self) -> list[int]:
@@ -167,7 +167,7 @@ class CpuMeter:
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
             backends = [row[0] for row in cursor.fetchall()]
-        return _tree(self.server_pid) + backends
+        return [pid for server in self.server_pids for pid in _tree(server)] + backends
 
     def begin(self) -> None:
         self.start = {pid: cpu_of(pid) for pid in self._pids()}

@@ -4,7 +4,10 @@ Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/cc_kpi_bench REDIS_URL=redi
      python bench/wallboard.py
 Target (DESIGN §5): p95 ≤ 1 s from event to screen, nothing lost.
 
-One uvicorn process serves the ingest API and the sockets (the pub/sub channel layer on Redis).
+As the README's production layout runs them, the feeds post to a server of their own and the
+boards hold their sockets on another (`--feed-server shared` puts both on one process): the feeds'
+server ingests and computes the snapshots, the boards' server only fans them out, each through
+the pub/sub channel layer on Redis.
 The driver posts a batch of 50 events every 100 ms (calls queued, rung, answered, ended, wrapped up
 by 60 agents), each event stamped with the time it is sent. Every client records when each
 snapshot arrives and the newest event instant it reflects (`last_event_at`); a batch's latency on
@@ -169,6 +172,12 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="uvicorn worker processes (sockets spread over them)"
     )
+    parser.add_argument(
+        "--feed-server",
+        choices=("own", "shared"),
+        default="own",
+        help="the feeds post to a uvicorn process of their own (default), or to the boards' server",
+    )
     args = parser.parse_args()
     import os
 
@@ -188,9 +197,10 @@ def main() -> None:
     rollup_due()
     cookie = _session_cookie("bench-supervisor")
     server, base = start_server(workers=args.workers)
+    feed_server, feed_base = start_server(workers=1) if args.feed_server == "own" else (server, base)
     host = urlparse(base).netloc
     sent: list[float] = []
-    meter = CpuMeter(server.pid)
+    meter = CpuMeter(*{server.pid, feed_server.pid})
     try:
         logs = asyncio.run(
             run_clients(
@@ -199,14 +209,15 @@ def main() -> None:
                 host,
                 args.clients,
                 args.seconds,
-                lambda k: drive(base, source.secret, args.seconds, args.rate, sent, source.name, k),
+                lambda k: drive(feed_base, source.secret, args.seconds, args.rate, sent, source.name, k),
                 on_drive=meter.begin,
             )
         )
         cpu_s = meter.end()
     finally:
-        server.terminate()
-        server.wait()
+        for process in {server, feed_server}:
+            process.terminate()
+            process.wait()
     latencies: list[float] = []
     lost = gaps = 0
     snapshots = sum(len(log) for log in logs)
