@@ -309,11 +309,11 @@ def wallboard_snapshot(*, now: datetime | None = None) -> dict[str, Any]:
         threshold_s=None,
         target=None,
     )
+    # Whole milliseconds of both instants, as a browser reads them: `at` less this is the same
+    # instant in every snapshot, so a board's clock does not jitter.
+    now_ms = _epoch_ms(now)
     for agent in agents:
-        # Whole milliseconds of both instants, as a browser reads them: `at` less this is the
-        # same instant in every snapshot, so a board's clock does not jitter.
-        agent["in_state_ms"] = _epoch_ms(now) - _epoch_ms(agent["since"])
-        agent["since"] = agent["since"].isoformat()
+        agent["in_state_ms"] = now_ms - _epoch_ms(agent.pop("since"))
     return {
         "type": "wallboard.snapshot",
         "at": now.isoformat(),

@@ -150,9 +150,7 @@ def test_agents_are_counted_by_state_with_not_ready_reasons(db):
     assert {r["reason"]: r["count"] for r in overall["not_ready_reasons"]} == {"meeting": 1, "break": 1}
     grid = {agent["code"]: agent for agent in snapshot["agents"]}
     assert grid["bob"]["state"] == "not_ready"
-    assert datetime.fromisoformat(grid["bob"]["since"]) == pytest.approx(
-        now - timedelta(seconds=120), abs=timedelta(seconds=1)
-    )
+    assert grid["bob"]["in_state_ms"] == pytest.approx(120_000, abs=1)
 
 
 def test_logged_out_agents_leave_the_grid(db):
