@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
-from agents.models import AgentProfile, PresenceSegment
+from agents.models import AgentProfile, PresenceCursor, PresenceSegment
 
 User = get_user_model()
 
@@ -55,3 +55,28 @@ def presence_covering(since: dict[str, datetime]) -> dict[str, PresenceSegment]:
         if segment.started_at < moment and (segment.ended_at is None or segment.ended_at >= moment):
             covering[segment.agent_code] = segment
     return covering
+
+
+PRESENCE_NOW_FIELDS = ("agent_code", "state", "reason", "started_at", "queue", "call_id")
+
+
+def presence_now(*, now: datetime, active_since: datetime) -> list[tuple]:
+    """The floor at `now`: for each agent with a feed event at or after `active_since`, the segment
+    covering `now` as a row of PRESENCE_NOW_FIELDS; agents in no segment then are left out.
+
+    The covering segment is the agent's latest one started by `now`, when it has not ended by then:
+    one probe of (agent_code, started_at) per agent. Asking for "started by now and not ended" over
+    all of them instead reads every segment of the day that ends later, and a feed stamped ahead of
+    this clock can have written many.
+    """
+    latest = (
+        PresenceSegment.objects.filter(agent_code=OuterRef("agent_code"), started_at__lte=now)
+        .order_by("-started_at", "-id")
+        .values("id")[:1]
+    )
+    floor = PresenceCursor.objects.filter(last_event_at__gte=active_since).values(segment=Subquery(latest))
+    return list(
+        PresenceSegment.objects.filter(id__in=floor)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=now))
+        .values_list(*PRESENCE_NOW_FIELDS)
+    )

@@ -137,13 +137,6 @@ def known_agent_codes() -> list[str]:
     return list(PresenceCursor.objects.values_list("agent_code", flat=True))
 
 
-def recent_agent_codes(*, since: datetime) -> list[str]:
-    """Agent codes with a feed event at or after `since` (the live floor)."""
-    from agents.models import PresenceCursor
-
-    return list(PresenceCursor.objects.filter(last_event_at__gte=since).values_list("agent_code", flat=True))
-
-
 def contacts_created_between(*, start: datetime, end: datetime) -> list[Contact]:
     """Contacts logged in [start, end) (the nightly FCR re-check)."""
     from tickets.models import CallLog

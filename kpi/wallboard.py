@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
-from agents.models import AgentState, PresenceSegment
+from agents.models import AgentState
+from agents.selectors import presence_now
 from kpi import definitions as d
 from kpi import inputs
 from kpi.models import QueueThresholds
@@ -87,18 +87,7 @@ def _waiting(now: datetime) -> dict[str, list[dict[str, Any]]]:
 
 
 def _agents(now: datetime) -> list[dict[str, Any]]:
-    codes = inputs.recent_agent_codes(since=now - STALE_PRESENCE)
-    if not codes:
-        return []
-    segments: dict[str, tuple] = {}
-    # The segment covering now (a feed stamped ahead of this clock may have started later ones).
-    covering = PresenceSegment.objects.filter(
-        Q(ended_at__isnull=True) | Q(ended_at__gt=now), agent_code__in=codes, started_at__lte=now
-    )
-    for row in covering.order_by("started_at", "id").values_list(
-        "agent_code", "state", "reason", "started_at", "queue", "call_id"
-    ):
-        segments[row[0]] = row  # the latest one wins
+    segments = {row[0]: row for row in presence_now(now=now, active_since=now - STALE_PRESENCE)}
     live = {code: row for code, row in segments.items() if row[1] != AgentState.LOGGED_OUT}
     names = _names(set(live))
     return [

@@ -172,6 +172,29 @@ def test_logged_out_agents_leave_the_grid(db):
     assert wallboard_snapshot(now=now)["agents"] == []
 
 
+def test_an_agent_shows_the_state_covering_now_when_the_feed_has_stamped_later_ones(db):
+    source = FeedSourceFactory(name="pbx1")
+    now = timezone.now()
+    _agent(source, "alice", state="not_ready", reason="meeting", ago=300, now=now)
+    later = [
+        {
+            "source": "pbx1",
+            "event_id": f"alice-ahead-{n}",
+            "ts": (now + timedelta(seconds=60 * n)).isoformat(),
+            "type": "agent.state",
+            "agent": "alice",
+            "data": {"state": state, "reason": ""},
+        }
+        for n, state in ((1, "available"), (2, "break"))
+    ]
+    call_events_ingest(source=source, raw_events=later)
+    grid = {agent["code"]: agent for agent in wallboard_snapshot(now=now)["agents"]}
+    assert (grid["alice"]["state"], grid["alice"]["reason"]) == ("not_ready", "meeting")
+    assert grid["alice"]["in_state_ms"] == pytest.approx(300_000, abs=1)
+    ahead = {agent["code"]: agent for agent in wallboard_snapshot(now=now + timedelta(seconds=90))["agents"]}
+    assert ahead["alice"]["state"] == "available"
+
+
 def test_colours_follow_the_queues_thresholds(tricky):
     QueueThresholdsFactory(
         queue=Queue.objects.get(name="sales"),
