@@ -432,6 +432,11 @@ async def _client(
     rng = random.Random(seed)
     head = f"Host: {url.netloc}\r\n{token}\r\nAccept: application/json\r\n"
     reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    if think:
+        # Users who are already at work: each is somewhere in a pause when the clock starts, not
+        # all clicking in the same millisecond (a start in step queued 50 requests on the server
+        # at once, and their 0.5-0.8 s were most of every endpoint's p99).
+        await asyncio.sleep(rng.expovariate(1 / think))
     while time.monotonic() < until:
         # bench-agent-N is in team (N - 1) % 5 (users_ensure); seeds count agents from 0.
         label, path = request_mix(keys, supervisor, seed % 5, rng)
