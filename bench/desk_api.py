@@ -15,6 +15,9 @@ What "50 concurrent users" means here (the assumptions, printed with the figures
   agent who searches or opens something every second; real desks are slower, several seconds).
   50 users then offer about 50 / (think + latency) requests a second. --think 0 drives every client
   back to back instead: a throughput (saturation) test, where p95 is queueing, not service time.
+- Users are already at work when the clock starts: each client's first request also comes after
+  such a pause, so the 50 do not all click in the same millisecond (a start in step is a burst
+  that no floor of people makes, and it was most of every endpoint's p99).
 - Users are logged in as browsers are: a session cookie (--auth session, the default), which
   reads the session and the user on each request; --auth token uses DRF tokens as API clients do.
 - The load generator runs on the same machine as the server and PostgreSQL, so it competes for

@@ -23,7 +23,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from common import cpu_of, django_setup, report
+from common import cpu_of, django_setup, record, report
 
 SOURCE = "bench-rollup"
 QUEUES = 50
@@ -453,35 +453,20 @@ def main() -> None:
 
     replicate_day_rows(day, 29)
     first = (day - timedelta(days=29)).isoformat()
-    for by in ("total", "queue", "day", "agent"):
+    # Each grouping asked once, the target's first: a process remembers the stored rows it has
+    # summed (kpi.selectors), so a second ask of the same report would measure that memory.
+    asked: dict[str, float] = {}
+    for by in ("queue", "total", "day", "agent"):
         out = io.StringIO()
         began = time.perf_counter()
         call_command(
             "kpi_report", "--from", first, "--to", day.isoformat(), "--by", by, "--format", "json", stdout=out
         )
-        elapsed = time.perf_counter() - began
+        asked[by] = (time.perf_counter() - began) * 1000
         rows = out.getvalue().count('"offered"')
-        print(f"  kpi_report --by {by:<6} over 30 days: {elapsed * 1000:,.0f} ms ({rows} rows)")
-    began = time.perf_counter()
-    call_command(
-        "kpi_report",
-        "--from",
-        first,
-        "--to",
-        day.isoformat(),
-        "--by",
-        "queue",
-        "--format",
-        "json",
-        stdout=io.StringIO(),
-    )
-    report(
-        "kpi_report over 30 days (by queue)",
-        (time.perf_counter() - began) * 1000,
-        "ms",
-        "<= 1,000 ms",
-        key="kpi_report_30d_ms",
-    )
+        print(f"  kpi_report --by {by:<6} over 30 days: {asked[by]:,.0f} ms ({rows} rows)")
+    report("kpi_report over 30 days (by queue)", asked["queue"], "ms", "<= 1,000 ms", key="kpi_report_30d_ms")
+    record("kpi_report_30d_agent_ms", asked["agent"], "ms")
 
 
 if __name__ == "__main__":
