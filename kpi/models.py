@@ -68,8 +68,9 @@ class VisitRollup(models.Model):
     computed_at = models.DateTimeField()
 
     class Meta:
-        # On PostgreSQL the day rows also have a covering index (migration 0003, raw SQL: SQLite
-        # has no INCLUDE), so that reports over many days do not read the wide rows themselves.
+        # On PostgreSQL the day rows here and in PresenceRollup also have covering indexes
+        # (migration 0003, raw SQL: SQLite has no INCLUDE), so that reports over many days do not
+        # read the wide rows themselves; a test checks they carry every column the sums read.
         constraints = [
             models.UniqueConstraint(
                 fields=["grain", "period_start", "queue", "agent_code"], name="visit_rollup_unique"

@@ -87,8 +87,8 @@ def _waiting(now: datetime) -> dict[str, list[dict[str, Any]]]:
 
 
 def _agents(now: datetime) -> list[dict[str, Any]]:
-    segments = {row[0]: row for row in presence_now(now=now, active_since=now - STALE_PRESENCE)}
-    live = {code: row for code, row in segments.items() if row[1] != AgentState.LOGGED_OUT}
+    floor = presence_now(now=now, active_since=now - STALE_PRESENCE)
+    live = {row[0]: row for row in floor if row[1] != AgentState.LOGGED_OUT}
     names = _names(set(live))
     return [
         {

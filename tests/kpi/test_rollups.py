@@ -434,3 +434,25 @@ def test_presence_rolled_up_on_a_second_connection_equals_one_connection(transac
     assert len(threads) == 2  # one per day of the first run, none in the second
     assert (alone.visit_rows, alone.presence_rows) == (alongside.visit_rows, alongside.presence_rows)
     assert (_rows(), _presence_rows()) == (rows, presence)
+
+
+def test_the_day_rows_covering_indexes_carry_every_column_a_report_sums(db):
+    """Migration 0003 lists the columns by hand: a field added to the sums must be added there,
+    or month reports quietly go back to reading the wide rows."""
+    from django.db import connection
+
+    from kpi.totals import COUNT_FIELDS, STATE_FIELDS, SUM_FIELDS
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
+            "('visit_rollup_day_cover', 'presence_rollup_day_cover')"
+        )
+        definitions = dict(cursor.fetchall())
+    wanted = {
+        "visit_rollup_day_cover": {"agent_code", "queue", "wait_max_s", *COUNT_FIELDS, *SUM_FIELDS},
+        "presence_rollup_day_cover": {"agent_code", *STATE_FIELDS},
+    }
+    for name, columns in wanted.items():
+        included = definitions[name].split("INCLUDE (")[1].split(")")[0]
+        assert columns <= {column.strip() for column in included.split(",")}, name
